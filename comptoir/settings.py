@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "comptoir.connectors",
     "comptoir.workspaces",
+    "comptoir.clock",
 ]
 
 MIDDLEWARE = [
@@ -89,7 +90,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "comptoir.workspaces.middleware.CurrentWorkspaceMiddleware",
 ]
 
 ROOT_URLCONF = "comptoir.urls"
@@ -134,6 +134,10 @@ else:
             },
         }
     }
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    if TESTING:
+        # A file, not memory: tests start worker processes and a live server that share it.
+        DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "workspaces.User"
@@ -159,6 +163,8 @@ TIME_ZONE = "UTC"
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "staticfiles"
+if DEV_MODE:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -171,6 +177,7 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEV_MODE
+WHITENOISE_MANIFEST_STRICT = False
 MEDIA_ROOT = DATA_DIR / "media"
 
 # Background work: django.tasks with the database backend; our clock schedules due rows.
@@ -196,15 +203,20 @@ COMPTOIR_FETCH_USER_AGENT = "Comptoir/0.1 (+https://comptoir.example/bot)"
 COMPTOIR_DEMO = env_bool("COMPTOIR_DEMO", default=DEV_MODE)
 
 # E-mail (invitations): console in development, SMTP otherwise.
-EMAIL_BACKEND = os.environ.get(
+_MAIL_BACKEND = os.environ.get(
     "COMPTOIR_EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend" if DEV_MODE else "django.core.mail.backends.smtp.EmailBackend",
 )
-EMAIL_HOST = os.environ.get("COMPTOIR_EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("COMPTOIR_EMAIL_PORT", "25"))
-EMAIL_HOST_USER = os.environ.get("COMPTOIR_EMAIL_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("COMPTOIR_EMAIL_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("COMPTOIR_EMAIL_TLS")
+MAILERS = {"default": {"BACKEND": _MAIL_BACKEND}}
+if _MAIL_BACKEND.endswith("smtp.EmailBackend"):
+    MAILERS["default"]["OPTIONS"] = {
+        "host": os.environ.get("COMPTOIR_EMAIL_HOST", "localhost"),
+        "port": int(os.environ.get("COMPTOIR_EMAIL_PORT", "25")),
+        "username": os.environ.get("COMPTOIR_EMAIL_USER", ""),
+        "password": os.environ.get("COMPTOIR_EMAIL_PASSWORD", ""),
+        "use_tls": env_bool("COMPTOIR_EMAIL_TLS"),
+        "timeout": 15,
+    }
 DEFAULT_FROM_EMAIL = os.environ.get("COMPTOIR_FROM_EMAIL", "Comptoir <comptoir@localhost>")
 
 # Security headers. CSP: only our own origin; Alpine's CSP build needs no unsafe-eval.

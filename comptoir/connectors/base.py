@@ -243,6 +243,14 @@ class BaseConnector:
         self.config = dict(config or {})
         self.credentials = dict(credentials or {})
 
+    @classmethod
+    def connect_form_class(cls):
+        """The form a community manager fills to connect an account: ``ConnectForm`` in the sibling ``forms.py``."""
+        import importlib
+
+        package = cls.__module__.rsplit(".", 1)[0]
+        return importlib.import_module(f"{package}.forms").ConnectForm
+
     def _unsupported(self, what: str) -> NotSupported:
         return NotSupported(str(_("%(network)s cannot %(what)s.")) % {"network": self.label or self.network, "what": what})
 

@@ -1,0 +1,387 @@
+"""What can be done to workspaces, their team, channels and tokens.
+
+``check_*`` validate and raise ``ValidationError`` with a message a person can act on;
+``do_*`` perform inside one transaction and write the activity log. Views, the API and the CLI
+call these and nothing else, so each behaviour has one code path.
+"""
+
+import logging
+import re
+import unicodedata
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from comptoir.lib import crypto
+
+from . import audit, roles
+from .models import ApiToken, AuditEvent, Channel, Invitation, Membership, User, Workspace, validate_time_zone
+from .roles import Role
+
+logger = logging.getLogger("comptoir.workspaces")
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
+RESERVED_SLUGS = {"new", "api", "admin", "static", "media", "account", "login", "logout", "invitations"}
+WORKSPACE_FIELDS = ["name", "slug", "kind", "language", "time_zone", "description"]
+CHANNEL_FIELDS = ["network", "handle", "label", "status", "language", "config"]
+
+
+def _clean_line(value: str, field: str, max_length: int, *, required: bool = True) -> str:
+    value = unicodedata.normalize("NFC", str(value or "")).strip()
+    value = "".join(ch for ch in value if ch.isprintable())
+    if required and not value:
+        raise ValidationError({field: _("This field is required.")})
+    if len(value) > max_length:
+        raise ValidationError(
+            {field: _("At most %(max)d characters, please (this one has %(length)d).") % {"max": max_length, "length": len(value)}}
+        )
+    return value
+
+
+def check_perm(membership: Membership | None, perm: str) -> None:
+    if membership is None or not roles.has_perm(membership.role, perm):
+        raise PermissionDenied(_("Your role in this workspace does not allow this."))
+
+
+# Workspaces ---------------------------------------------------------------------------------
+
+
+def suggest_slug(name: str) -> str:
+    base = slugify(name)[:50].strip("-") or "espace"
+    slug, n = base, 2
+    while Workspace.objects.filter(slug=slug).exists() or slug in RESERVED_SLUGS:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def check_workspace_fields(data: dict, *, instance: Workspace | None = None) -> dict:
+    cleaned: dict = {}
+    if "name" in data or instance is None:
+        cleaned["name"] = _clean_line(data.get("name", ""), "name", 120)
+    if "slug" in data and data["slug"] not in (None, ""):
+        slug = str(data["slug"]).strip().lower()
+        if not SLUG_RE.match(slug):
+            raise ValidationError(
+                {"slug": _("Use lowercase letters, digits and hyphens only (for example: amis-du-velo).")}
+            )
+        if slug in RESERVED_SLUGS or Workspace.objects.filter(slug=slug).exclude(pk=getattr(instance, "pk", None)).exists():
+            raise ValidationError({"slug": _("This short name is already taken; choose another one.")})
+        cleaned["slug"] = slug
+    elif instance is None:
+        cleaned["slug"] = suggest_slug(cleaned["name"])
+    if "kind" in data:
+        if data["kind"] not in Workspace.Kind.values:
+            raise ValidationError({"kind": _("Choose one of: %(choices)s.") % {"choices": ", ".join(Workspace.Kind.values)}})
+        cleaned["kind"] = data["kind"]
+    if "language" in data:
+        if data["language"] not in ("fr", "en"):
+            raise ValidationError({"language": _("Choose French (fr) or English (en).")})
+        cleaned["language"] = data["language"]
+    if "time_zone" in data:
+        tz = str(data["time_zone"] or "")[:64]
+        try:
+            validate_time_zone(tz)
+        except ValidationError as exc:
+            raise ValidationError({"time_zone": exc.messages}) from exc
+        cleaned["time_zone"] = tz
+    if "description" in data:
+        cleaned["description"] = str(data["description"] or "").strip()
+        if len(cleaned["description"]) > 2000:
+            raise ValidationError({"description": _("At most 2,000 characters, please.")})
+    return cleaned
+
+
+@transaction.atomic
+def do_create_workspace(user: User, data: dict) -> Workspace:
+    cleaned = check_workspace_fields(data)
+    workspace = Workspace.objects.create(created_by=user, **cleaned)
+    Membership.objects.create(workspace=workspace, user=user, role=Role.OWNER)
+    user.last_workspace = workspace
+    user.save(update_fields=["last_workspace"])
+    audit.record(workspace, user, "workspace.create", workspace, after=audit.snapshot(workspace, WORKSPACE_FIELDS))
+    return workspace
+
+
+@transaction.atomic
+def do_update_workspace(membership: Membership, data: dict) -> Workspace:
+    check_perm(membership, roles.EDIT_WORKSPACE)
+    workspace = Workspace.objects.select_for_update().get(pk=membership.workspace_id)
+    cleaned = check_workspace_fields(data, instance=workspace)
+    before = audit.snapshot(workspace, WORKSPACE_FIELDS)
+    for key, value in cleaned.items():
+        setattr(workspace, key, value)
+    workspace.save()
+    after = audit.snapshot(workspace, WORKSPACE_FIELDS)
+    if before != after:
+        audit.record(workspace, membership.user, "workspace.update", workspace, before=before, after=after)
+    return workspace
+
+
+# Team -----------------------------------------------------------------------------------------
+
+
+def check_role_change(actor: Membership, role: str, *, target: Membership | None = None) -> None:
+    check_perm(actor, roles.MANAGE_TEAM)
+    if role not in Role.values:
+        raise ValidationError({"role": _("Unknown role. Choose one of: %(choices)s.") % {"choices": ", ".join(Role.values)}})
+    if role not in roles.roles_assignable_by(actor.role):
+        raise ValidationError({"role": _("Only an owner can make someone an owner.")})
+    if target is not None and target.role == Role.OWNER and not roles.has_perm(actor.role, roles.MANAGE_OWNERS):
+        raise ValidationError({"role": _("Only an owner can change another owner's role.")})
+    if target is not None and target.role == Role.OWNER and role != Role.OWNER:
+        others = Membership.objects.filter(workspace_id=target.workspace_id, role=Role.OWNER).exclude(pk=target.pk)
+        if not others.exists():
+            raise ValidationError({"role": _("A workspace needs at least one owner: make someone else owner first.")})
+
+
+def check_invitation(actor: Membership, email: str, role: str) -> str:
+    email = str(email or "").strip().lower()
+    if not email:
+        raise ValidationError({"email": _("Enter the e-mail address of the person to invite.")})
+    if len(email) > 254:
+        raise ValidationError({"email": _("This e-mail address is too long.")})
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise ValidationError({"email": _("Enter a valid e-mail address, such as camille@example.org.")}) from exc
+    check_role_change(actor, role)
+    if Membership.objects.filter(workspace_id=actor.workspace_id, user__email__iexact=email).exists():
+        raise ValidationError({"email": _("This person is already a member of the workspace.")})
+    return email
+
+
+@transaction.atomic
+def do_invite(actor: Membership, email: str, role: str) -> tuple[Invitation, str]:
+    """Invite ``email`` with ``role``; returns the invitation and the raw token (for the link)."""
+    email = check_invitation(actor, email, role)
+    now = timezone.now()
+    # A new invitation replaces a pending one to the same address.
+    Invitation.objects.filter(
+        workspace_id=actor.workspace_id, email=email, accepted_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=now)
+    raw, token_hash = Invitation.new_token()
+    invitation = Invitation.objects.create(
+        workspace=actor.workspace, email=email, role=role, token_hash=token_hash, invited_by=actor.user,
+        expires_at=now + Invitation.VALID_FOR,
+    )
+    audit.record(actor.workspace, actor.user, "team.invite", invitation, after={"email": email, "role": role})
+    link = f"{settings.BASE_URL}/invitations/{raw}/"
+    workspace_name, inviter = actor.workspace.name, actor.user.display_name
+    transaction.on_commit(lambda: _send_invitation_mail(email, workspace_name, inviter, role, link, actor.user.language))
+    return invitation, raw
+
+
+def _send_invitation_mail(email: str, workspace_name: str, inviter: str, role: str, link: str, language: str) -> None:
+    with translation.override(language):
+        subject = _("%(inviter)s invites you to %(workspace)s on Comptoir") % {"inviter": inviter, "workspace": workspace_name}
+        body = _(
+            "Hello,\n\n%(inviter)s invites you to join the workspace “%(workspace)s” on Comptoir as %(role)s.\n\n"
+            "Accept the invitation within 14 days:\n%(link)s\n\nIf you did not expect this message, ignore it."
+        ) % {"inviter": inviter, "workspace": workspace_name, "role": Role(role).label, "link": link}
+    try:
+        send_mail(subject, body, None, [email])
+    except Exception:
+        # The invitation exists and its link is shown on screen; a mail outage must not undo it.
+        logger.exception("Could not send the invitation e-mail to %s", email)
+
+
+@transaction.atomic
+def do_revoke_invitation(actor: Membership, invitation: Invitation) -> None:
+    check_perm(actor, roles.MANAGE_TEAM)
+    if invitation.workspace_id != actor.workspace_id:
+        raise PermissionDenied
+    if not invitation.is_pending:
+        raise ValidationError(_("This invitation is no longer pending."))
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    audit.record(actor.workspace, actor.user, "team.invitation_revoke", invitation, before={"status": "pending"}, after={"status": "revoked"})
+
+
+@transaction.atomic
+def do_accept_invitation(invitation: Invitation, user: User) -> Membership:
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not invitation.is_pending:
+        raise ValidationError(_("This invitation has expired or was withdrawn. Ask for a new one."))
+    if user.email.lower() != invitation.email.lower():
+        raise ValidationError(
+            _("This invitation was sent to %(email)s. Log in with that address to accept it.") % {"email": invitation.email}
+        )
+    membership, created = Membership.objects.get_or_create(
+        workspace=invitation.workspace, user=user, defaults={"role": invitation.role}
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at"])
+    user.last_workspace = invitation.workspace
+    user.save(update_fields=["last_workspace"])
+    if created:
+        audit.record(invitation.workspace, user, "team.join", membership, after={"email": user.email, "role": membership.role})
+    return membership
+
+
+@transaction.atomic
+def do_change_role(actor: Membership, target: Membership, role: str) -> Membership:
+    if target.workspace_id != actor.workspace_id:
+        raise PermissionDenied
+    check_role_change(actor, role, target=target)
+    target = Membership.objects.select_for_update().get(pk=target.pk)
+    before = target.role
+    if before != role:
+        target.role = role
+        target.save(update_fields=["role"])
+        audit.record(actor.workspace, actor.user, "team.role_change", target, before={"role": before}, after={"role": role},
+                     object_repr=target.user.email)
+    return target
+
+
+@transaction.atomic
+def do_remove_member(actor: Membership, target: Membership) -> None:
+    if target.workspace_id != actor.workspace_id:
+        raise PermissionDenied
+    if target.pk != actor.pk:
+        check_perm(actor, roles.MANAGE_TEAM)
+    if target.role == Role.OWNER:
+        if target.pk != actor.pk and not roles.has_perm(actor.role, roles.MANAGE_OWNERS):
+            raise ValidationError(_("Only an owner can remove another owner."))
+        if not Membership.objects.filter(workspace_id=target.workspace_id, role=Role.OWNER).exclude(pk=target.pk).exists():
+            raise ValidationError(_("A workspace needs at least one owner: make someone else owner first."))
+    audit.record(actor.workspace, actor.user, "team.remove", target, before={"email": target.user.email, "role": target.role},
+                 object_repr=target.user.email)
+    ApiToken.objects.filter(user_id=target.user_id, workspace_id=target.workspace_id, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    target.delete()
+
+
+# Channels -------------------------------------------------------------------------------------
+
+
+def check_channel(workspace: Workspace, network: str, handle: str, *, exclude_pk: int | None = None) -> tuple[str, str]:
+    from comptoir.connectors.base import registered_networks
+
+    network = str(network or "").strip().lower()
+    if network not in registered_networks():
+        raise ValidationError({"network": _("Unknown network. Available: %(choices)s.") % {
+            "choices": ", ".join(registered_networks()) or "—"}})
+    handle = _clean_line(handle, "handle", 200)
+    if Channel.objects.filter(workspace=workspace, network=network, handle=handle).exclude(pk=exclude_pk).exists():
+        raise ValidationError({"handle": _("This account is already connected in this workspace.")})
+    return network, handle
+
+
+@transaction.atomic
+def do_connect_channel(actor: Membership, *, network: str, handle: str, config: dict, credentials: dict,
+                       label: str = "", language: str = "") -> Channel:
+    check_perm(actor, roles.MANAGE_CHANNELS)
+    network, handle = check_channel(actor.workspace, network, handle)
+    channel = Channel(workspace=actor.workspace, network=network, handle=handle, label=_clean_line(label, "label", 120, required=False),
+                      language=language if language in ("fr", "en") else "", config=config or {}, created_by=actor.user)
+    channel.credentials = credentials
+    channel.save()
+    # Credentials never reach the log: only which keys were set.
+    audit.record(actor.workspace, actor.user, "channel.connect", channel,
+                 after={**audit.snapshot(channel, CHANNEL_FIELDS), "credentials": sorted(credentials or {})})
+    return channel
+
+
+@transaction.atomic
+def do_set_channel_status(actor: Membership, channel: Channel, status: str) -> Channel:
+    check_perm(actor, roles.MANAGE_CHANNELS)
+    if channel.workspace_id != actor.workspace_id:
+        raise PermissionDenied
+    if status not in (Channel.Status.ACTIVE, Channel.Status.PAUSED):
+        raise ValidationError({"status": _("A channel can only be resumed (active) or paused.")})
+    before = channel.status
+    if before != status:
+        channel.status = status
+        channel.save(update_fields=["status"])
+        audit.record(actor.workspace, actor.user, "channel.status", channel, before={"status": before}, after={"status": status})
+    return channel
+
+
+@transaction.atomic
+def do_remove_channel(actor: Membership, channel: Channel) -> None:
+    check_perm(actor, roles.MANAGE_CHANNELS)
+    if channel.workspace_id != actor.workspace_id:
+        raise PermissionDenied
+    audit.record(actor.workspace, actor.user, "channel.remove", channel, before=audit.snapshot(channel, CHANNEL_FIELDS))
+    channel.delete()
+
+
+def record_channel_result(channel_id: int, *, ok: bool, error: str = "") -> None:
+    """Store the outcome of a network call on the channel's health (used by tasks)."""
+    now = timezone.now()
+    if ok:
+        Channel.objects.filter(pk=channel_id).update(last_success_at=now)
+        Channel.objects.filter(pk=channel_id, status=Channel.Status.ERROR).update(status=Channel.Status.ACTIVE)
+    else:
+        Channel.objects.filter(pk=channel_id).update(last_error_at=now, last_error=error[:2000])
+        Channel.objects.filter(pk=channel_id, status=Channel.Status.ACTIVE).update(status=Channel.Status.ERROR)
+
+
+# Account and tokens ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def do_update_account(user: User, data: dict) -> User:
+    before = audit.snapshot(user, ["full_name", "language", "time_zone"])
+    if "full_name" in data:
+        user.full_name = _clean_line(data["full_name"], "full_name", 150, required=False)
+    if "language" in data:
+        if data["language"] not in ("fr", "en"):
+            raise ValidationError({"language": _("Choose French (fr) or English (en).")})
+        user.language = data["language"]
+    if "time_zone" in data:
+        try:
+            validate_time_zone(str(data["time_zone"] or "")[:64])
+        except ValidationError as exc:
+            raise ValidationError({"time_zone": exc.messages}) from exc
+        user.time_zone = data["time_zone"]
+    user.save()
+    after = audit.snapshot(user, ["full_name", "language", "time_zone"])
+    if before != after:
+        audit.record(None, user, "account.update", user, before=before, after=after)
+    return user
+
+
+@transaction.atomic
+def do_create_api_token(user: User, workspace: Workspace, name: str) -> tuple[ApiToken, str]:
+    name = _clean_line(name, "name", 80)
+    membership = Membership.objects.filter(user=user, workspace=workspace).first()
+    if membership is None:
+        raise ValidationError({"workspace": _("You are not a member of this workspace.")})
+    raw, prefix, key_hash = ApiToken.new_secret()
+    token = ApiToken.objects.create(user=user, workspace=workspace, name=name, key_prefix=prefix, key_hash=key_hash)
+    audit.record(workspace, user, "api_token.create", token, after={"name": name, "prefix": prefix})
+    return token, raw
+
+
+@transaction.atomic
+def do_revoke_api_token(user: User, token: ApiToken) -> None:
+    if token.user_id != user.pk:
+        raise PermissionDenied
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit.record(token.workspace, user, "api_token.revoke", token, before={"active": True}, after={"active": False})
+
+
+def touch_api_token(token: ApiToken) -> None:
+    # Limit writes: a token used constantly is touched at most once a minute.
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+
+
+def audit_events_for(membership: Membership):
+    check_perm(membership, roles.VIEW_AUDIT)
+    return AuditEvent.objects.filter(workspace_id=membership.workspace_id).select_related("actor")
+
+
+def encrypt_probe() -> bool:
+    """True when the configured encryption key works (used by the start-up check)."""
+    return crypto.decrypt_json(crypto.encrypt_json({"probe": 1})) == {"probe": 1}

@@ -1,0 +1,190 @@
+"""API routes of workspaces: the workspace, its members, channels and activity log."""
+
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+
+from . import actions, audit, roles
+from .models import Channel, Membership
+
+router = Router(tags=["workspaces"])
+
+
+class WorkspaceOut(Schema):
+    slug: str
+    name: str
+    kind: str
+    language: str
+    time_zone: str
+    description: str
+    created_at: datetime
+    role: str
+
+
+class WorkspacePatch(Schema):
+    name: str | None = Field(None, max_length=500)
+    kind: str | None = Field(None, max_length=50)
+    language: str | None = Field(None, max_length=10)
+    time_zone: str | None = Field(None, max_length=100)
+    description: str | None = Field(None, max_length=5000)
+
+
+class MemberOut(Schema):
+    id: int
+    email: str
+    full_name: str
+    role: str
+    joined_at: datetime
+
+
+class InvitationIn(Schema):
+    email: str = Field(..., max_length=320)
+    role: str = Field(..., max_length=30)
+
+
+class InvitationOut(Schema):
+    id: int
+    email: str
+    role: str
+    expires_at: datetime
+    status: str
+
+
+class RoleIn(Schema):
+    role: str = Field(..., max_length=30)
+
+
+class ChannelOut(Schema):
+    id: int
+    network: str
+    handle: str
+    label: str
+    status: str
+    language: str
+    last_success_at: datetime | None
+    last_error_at: datetime | None
+    last_error: str
+    created_at: datetime
+
+
+class AuditOut(Schema):
+    id: int
+    created_at: datetime
+    actor: str
+    via: str
+    action: str
+    object_type: str
+    object_id: str
+    object: str
+    before: dict | list | None
+    after: dict | list | None
+
+
+class AuditFilters(Schema):
+    action: str | None = Field(None, max_length=80)
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=10_000_000)
+
+
+def _membership(request, slug: str, perm: str = roles.VIEW_WORKSPACE) -> Membership:
+    token = request.auth
+    if slug != token.workspace.slug:
+        raise Http404
+    membership = Membership.objects.select_related("workspace", "user").filter(workspace=token.workspace, user=token.user).first()
+    if membership is None:
+        raise Http404
+    if not roles.has_perm(membership.role, perm):
+        raise PermissionDenied(_("Your role in this workspace does not allow this."))
+    return membership
+
+
+def _workspace_out(m: Membership) -> dict:
+    w = m.workspace
+    return {"slug": w.slug, "name": w.name, "kind": w.kind, "language": w.language, "time_zone": w.time_zone,
+            "description": w.description, "created_at": w.created_at, "role": m.role}
+
+
+def _member_out(m: Membership) -> dict:
+    return {"id": m.pk, "email": m.user.email, "full_name": m.user.full_name, "role": m.role, "joined_at": m.created_at}
+
+
+@router.get("", response=list[WorkspaceOut], summary="Workspaces this token can use")
+def list_workspaces(request):
+    m = Membership.objects.select_related("workspace").filter(workspace=request.auth.workspace, user=request.auth.user).first()
+    return [_workspace_out(m)] if m else []
+
+
+@router.get("/{slug}", response=WorkspaceOut)
+def get_workspace(request, slug: str):
+    return _workspace_out(_membership(request, slug))
+
+
+@router.patch("/{slug}", response=WorkspaceOut)
+def update_workspace(request, slug: str, payload: WorkspacePatch):
+    membership = _membership(request, slug, roles.EDIT_WORKSPACE)
+    with audit.via("api"):
+        actions.do_update_workspace(membership, payload.dict(exclude_unset=True, exclude_none=True))
+    membership.workspace.refresh_from_db()
+    return _workspace_out(membership)
+
+
+@router.get("/{slug}/members", response=list[MemberOut])
+def list_members(request, slug: str):
+    membership = _membership(request, slug, roles.VIEW_TEAM)
+    return [_member_out(m) for m in membership.workspace.memberships.select_related("user").order_by("user__email")]
+
+
+@router.post("/{slug}/invitations", response={201: InvitationOut})
+def invite(request, slug: str, payload: InvitationIn):
+    membership = _membership(request, slug, roles.MANAGE_TEAM)
+    with audit.via("api"):
+        invitation, _raw = actions.do_invite(membership, payload.email, payload.role)
+    return 201, {"id": invitation.pk, "email": invitation.email, "role": invitation.role, "expires_at": invitation.expires_at,
+                 "status": invitation.status}
+
+
+@router.patch("/{slug}/members/{member_id}", response=MemberOut)
+def change_role(request, slug: str, member_id: int, payload: RoleIn):
+    membership = _membership(request, slug, roles.MANAGE_TEAM)
+    target = get_object_or_404(Membership.objects.select_related("user"), pk=member_id, workspace=membership.workspace)
+    with audit.via("api"):
+        target = actions.do_change_role(membership, target, payload.role)
+    return _member_out(target)
+
+
+@router.delete("/{slug}/members/{member_id}", response={204: None})
+def remove_member(request, slug: str, member_id: int):
+    membership = _membership(request, slug)
+    target = get_object_or_404(Membership.objects.select_related("user"), pk=member_id, workspace=membership.workspace)
+    with audit.via("api"):
+        actions.do_remove_member(membership, target)
+    return 204, None
+
+
+@router.get("/{slug}/channels", response=list[ChannelOut])
+def list_channels(request, slug: str):
+    membership = _membership(request, slug, roles.VIEW_CHANNELS)
+    return list(Channel.objects.filter(workspace=membership.workspace))
+
+
+@router.get("/{slug}/channels/{channel_id}", response=ChannelOut)
+def get_channel(request, slug: str, channel_id: int):
+    membership = _membership(request, slug, roles.VIEW_CHANNELS)
+    return get_object_or_404(Channel, pk=channel_id, workspace=membership.workspace)
+
+
+@router.get("/{slug}/audit", response=list[AuditOut], summary="Activity log (owners)")
+def list_audit(request, slug: str, filters: Query[AuditFilters]):
+    membership = _membership(request, slug, roles.VIEW_AUDIT)
+    events = actions.audit_events_for(membership)
+    if filters.action:
+        events = events.filter(action__startswith=filters.action)
+    return [
+        {"id": e.pk, "created_at": e.created_at, "actor": e.actor_label, "via": e.via, "action": e.action,
+         "object_type": e.object_type, "object_id": e.object_id, "object": e.object_repr, "before": e.before, "after": e.after}
+        for e in events[filters.offset: filters.offset + filters.limit]
+    ]

@@ -1,0 +1,30 @@
+from django.conf import settings
+
+
+def shell(request):
+    """What the app shell needs on every page: the user's workspaces and the current one."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"demo_mode": settings.COMPTOIR_DEMO}
+    from .models import Membership
+    from .roles import PERMISSIONS
+
+    membership = getattr(request, "membership", None)
+    memberships = list(Membership.objects.filter(user=user).select_related("workspace").order_by("workspace__name"))
+    counts = {}
+    if membership is not None:
+        workspace = membership.workspace
+        counts = {
+            "team": workspace.memberships.count(),
+            "channels": workspace.channels.count(),
+            "channel_errors": workspace.channels.filter(status="error").count(),
+        }
+    return {
+        "demo_mode": settings.COMPTOIR_DEMO,
+        "my_memberships": memberships,
+        "membership": membership,
+        "current_workspace": membership.workspace if membership else None,
+        "perms_in_workspace": PERMISSIONS.get(membership.role, frozenset()) if membership else frozenset(),
+        "shell_counts": counts,
+    }
+

@@ -1,0 +1,16 @@
+from django.core.management.base import BaseCommand
+
+from comptoir.workspaces.demo import DEMO_PASSWORD, create_demo
+
+
+class Command(BaseCommand):
+    help = "Create (or reset with --reset) the demo workspaces and their accounts."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--reset", action="store_true", help="Delete the demo workspaces and accounts first.")
+
+    def handle(self, *args, reset, **options):
+        accounts = create_demo(reset=reset)
+        self.stdout.write(self.style.SUCCESS("Demo ready. Accounts (password: %s):" % DEMO_PASSWORD))
+        for email, role in accounts:
+            self.stdout.write(f"  {email:40} {role}")
