@@ -1,5 +1,6 @@
 """API routes of workspaces: the workspace, its members, channels and activity log."""
 
+import json
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
@@ -7,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
+from ninja.errors import HttpError
 
 from . import actions, audit, roles
 from .models import Channel, Membership
@@ -102,6 +104,16 @@ def _membership(request, slug: str, perm: str = roles.VIEW_WORKSPACE) -> Members
     return membership
 
 
+def _require_object(request) -> None:
+    """Refuse bodies that are valid JSON but not an object (``[]``, ``null``…) instead of reading them as empty."""
+    try:
+        parsed = json.loads(request.body or b"null")
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise HttpError(400, _("The request body must be a JSON object, such as {\"name\": \"…\"}."))
+
+
 def _workspace_out(m: Membership) -> dict:
     w = m.workspace
     return {"slug": w.slug, "name": w.name, "kind": w.kind, "language": w.language, "time_zone": w.time_zone,
@@ -126,6 +138,7 @@ def get_workspace(request, slug: str):
 @router.patch("/{slug}", response=WorkspaceOut)
 def update_workspace(request, slug: str, payload: WorkspacePatch):
     membership = _membership(request, slug, roles.EDIT_WORKSPACE)
+    _require_object(request)
     with audit.via("api"):
         actions.do_update_workspace(membership, payload.dict(exclude_unset=True, exclude_none=True))
     membership.workspace.refresh_from_db()
