@@ -33,4 +33,4 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 
 messages: $(VENV)/.installed
-	cd comptoir && COMPTOIR_DEV=1 ../$(BIN)/comptoir makemessages -l fr -l en --no-obsolete --ignore 'tests/*' && COMPTOIR_DEV=1 ../$(BIN)/comptoir compilemessages
+	cd comptoir && COMPTOIR_DEV=1 ../$(BIN)/comptoir makemessages -l fr -l en --no-obsolete --ignore 'tests/*' --ignore 'node_modules/*' && COMPTOIR_DEV=1 ../$(BIN)/comptoir compilemessages

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -19,6 +20,7 @@ class TokenAuth(HttpBearer):
             return None
         actions.touch_api_token(found)
         request.user = found.user
+        translation.activate(found.user.language)
         return found
 
 

@@ -32,9 +32,9 @@ def test_a_demo_user_logs_in_from_the_accounts_shown_on_the_login_page(page):
 def test_switching_the_interface_to_english_is_remembered(page):
     create_demo()
     log_in(page, "camille@demo.comptoir.test")
-    expect(page.get_by_role("link", name="Canaux")).to_be_visible()
+    expect(page.locator(".cpt-sidebar").get_by_role("link", name="Canaux")).to_be_visible()
     page.get_by_test_id("language-select").select_option("en")
-    expect(page.get_by_role("link", name="Channels")).to_be_visible()
+    expect(page.locator(".cpt-sidebar").get_by_role("link", name="Channels")).to_be_visible()
     assert User.objects.get(email="camille@demo.comptoir.test").language == "en"
     page.goto("/w/velo-lyon/team/")
     expect(page.get_by_role("heading", name="Team", exact=True)).to_be_visible()
@@ -51,7 +51,7 @@ def test_an_owner_creates_a_workspace_for_a_new_client_and_invites_a_colleague(p
     expect(page).to_have_url(re.compile(r"/w/fromagerie-lebrun/$"))
     expect(page.get_by_test_id("first-steps")).to_be_visible()
 
-    page.get_by_role("link", name="Équipe").click()
+    page.locator(".cpt-sidebar").get_by_role("link", name="Équipe").click()
     form = page.get_by_test_id("invite-form")
     form.locator("#id_email").fill("louise@fromagerie-lebrun.test")
     form.locator("#id_role").select_option("manager")
@@ -81,5 +81,5 @@ def test_the_shell_works_on_a_phone(page):
     expect(sidebar).not_to_be_in_viewport()
     page.locator("[data-menu-toggle]").click()
     expect(sidebar).to_be_in_viewport()
-    page.get_by_role("link", name="Canaux").click()
+    sidebar.get_by_role("link", name="Canaux").click()
     expect(page).to_have_url(re.compile(r"/channels/$"))

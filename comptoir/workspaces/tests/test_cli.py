@@ -22,7 +22,7 @@ def test_token_create_prints_a_working_token(workspace, cm, client):
 @pytest.mark.parametrize("user, ws, message", [
     ("nobody@x.fr", "velo", "No user"),
     ("camille.cm@asso.test", "nope", "No workspace"),
-    ("oscar.outsider@autre.test", "velo", "not a member"),
+    ("oscar.outsider@autre.test", "velo", "membre"),
 ])
 def test_token_create_explains_what_is_wrong(workspace, other_workspace, user, ws, message):
     with pytest.raises(CommandError, match=message):

@@ -1,0 +1,42 @@
+"""Take the README's screenshots from a running demo instance: `python scripts/screenshots.py http://127.0.0.1:8131`."""
+
+import sys
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run"]
+
+
+def main(base: str) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        for width, suffix in ((1280, ""), (390, "-phone")):
+            page = browser.new_context(base_url=base, viewport={"width": width, "height": 860}, locale="fr-FR").new_page()
+            page.goto("/login/")
+            page.screenshot(path=OUT / f"login-fr{suffix}.png", full_page=True)
+            page.fill("#id_username", "claire@demo.comptoir.test")
+            page.fill("#id_password", "comptoir-demo")
+            page.click("button[type=submit]:not([name])")
+            page.wait_for_url("**/w/**")
+            page.screenshot(path=OUT / f"home-fr{suffix}.png", full_page=True)
+            page.goto("/w/velo-lyon/team/")
+            page.screenshot(path=OUT / f"team-fr{suffix}.png", full_page=True)
+            page.goto("/w/velo-lyon/channels/")
+            page.screenshot(path=OUT / f"channels-fr{suffix}.png", full_page=True)
+            page.goto("/w/velo-lyon/activity/")
+            page.screenshot(path=OUT / f"activity-fr{suffix}.png", full_page=True)
+            page.get_by_test_id("language-select").select_option("en")
+            page.goto("/w/maison-lumiere/")
+            page.screenshot(path=OUT / f"home-en{suffix}.png", full_page=True)
+            page.goto("/w/maison-lumiere/channels/")
+            page.screenshot(path=OUT / f"channels-en{suffix}.png", full_page=True)
+            page.get_by_test_id("language-select").select_option("fr")
+            page.context.close()
+        browser.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000")
