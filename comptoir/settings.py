@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "comptoir.connectors",
     "comptoir.workspaces",
     "comptoir.clock",
+    "comptoir.members",
+    "comptoir.stream",
 ]
 
 MIDDLEWARE = [

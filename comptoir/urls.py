@@ -4,6 +4,7 @@ from comptoir.api import api
 
 urlpatterns = [
     path("api/v1/", api.urls),
+    path("", include("comptoir.stream.urls")),
     path("", include("comptoir.workspaces.urls")),
 ]
 

@@ -18,6 +18,7 @@ def shell(request):
             "team": workspace.memberships.count(),
             "channels": workspace.channels.count(),
             "channel_errors": workspace.channels.filter(status="error").count(),
+            "source_errors": workspace.sources.filter(status="failing").count(),
         }
     return {
         "demo_mode": settings.COMPTOIR_DEMO,

@@ -1,0 +1,1 @@
+"""CSV import: comments and posts exported from social networks, read into items."""

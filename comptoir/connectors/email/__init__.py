@@ -1,0 +1,1 @@
+"""E-mail connector: IMAP inbox and SMTP sending."""

@@ -1,0 +1,68 @@
+"""Helpers for tests that start real local peers (see shared/PEERS.md)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now, for a subprocess peer that needs it in its config."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Peer:
+    """A peer subprocess owned by a test fixture: log file, readiness polling, stop by PID."""
+
+    def __init__(self, name, args, cwd, env=None, user=None, stdin=None, logdir=None):
+        self.name, self.log = name, Path(logdir or cwd) / f"{name}.log"
+        self._logf = open(self.log, "wb")
+        self.proc = subprocess.Popen(
+            args,
+            cwd=cwd,
+            stdout=self._logf,
+            stderr=subprocess.STDOUT,
+            stdin=stdin or subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
+            user=user,
+        )
+        self.t0 = time.monotonic()
+
+    def tail(self, n=30):
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
+
+    def wait_ready(self, check, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"{self.name} exited (rc={self.proc.returncode}):\n{self.tail()}", pytrace=False)
+            try:
+                if check():
+                    self.startup_s = time.monotonic() - self.t0
+                    return self
+            except (OSError, httpx.HTTPError):
+                pass
+            time.sleep(0.1)
+        self.stop()
+        pytest.fail(f"{self.name} not ready after {timeout}s:\n{self.tail()}", pytrace=False)
+
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)  # this PID only
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._logf.close()

@@ -1,0 +1,1 @@
+"""Generic inbound webhook: any tool that can POST signed JSON feeds a channel (see client.py)."""

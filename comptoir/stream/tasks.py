@@ -1,0 +1,103 @@
+"""Background work of the stream: polling sources and handing new items to understanding."""
+
+import logging
+
+from django.db import transaction
+from django.tasks import task
+from django.utils import timezone
+
+from comptoir.connectors.base import ConnectorError
+
+from .models import Item, Source
+
+logger = logging.getLogger("comptoir.stream")
+
+MAX_PAGES_PER_POLL = 20
+
+
+@task(queue_name="ingest")
+def poll_source(source_id: int) -> dict:
+    """Fetch what is new on a source, page by page, storing each page with its cursor. Idempotent."""
+    from comptoir.workspaces.actions import record_channel_result
+
+    from .ingest import store_fetched
+
+    source = Source.objects.select_related("channel", "workspace").filter(pk=source_id).first()
+    if source is None or source.status == Source.Status.PAUSED:
+        return {"skipped": True}
+    created = duplicates = 0
+    try:
+        connector = source.connector()
+        cursor = source.cursor or None
+        for _page in range(MAX_PAGES_PER_POLL):
+            result = connector.fetch(cursor)
+            stored = store_fetched(source, result.items, cursor=result.cursor)
+            created += stored.created
+            duplicates += stored.duplicates
+            cursor = result.cursor
+            if not result.has_more:
+                break
+    except ConnectorError as exc:
+        _record_failure(source, exc.message, retry_after=exc.retry_after)
+        if source.channel_id:
+            record_channel_result(source.channel_id, ok=False, error=exc.message)
+        return {"error": exc.message, "created": created}
+    except Exception as exc:
+        logger.exception("Polling source %s failed", source_id)
+        _record_failure(source, f"{type(exc).__name__}: {exc}"[:500])
+        if source.channel_id:
+            record_channel_result(source.channel_id, ok=False, error=str(exc)[:500])
+        return {"error": str(exc)[:500], "created": created}
+    now = timezone.now()
+    Source.objects.filter(pk=source.pk).update(
+        status=Source.Status.OK, consecutive_failures=0, last_success_at=now,
+        next_poll_at=now + timezone.timedelta(seconds=source.poll_interval_seconds),
+    )
+    if source.channel_id:
+        record_channel_result(source.channel_id, ok=True)
+    return {"created": created, "duplicates": duplicates}
+
+
+def _record_failure(source: Source, message: str, retry_after: float | None = None) -> None:
+    source.consecutive_failures += 1
+    wait = source.backoff()
+    if retry_after:
+        wait = max(wait, timezone.timedelta(seconds=min(retry_after, Source.MAX_BACKOFF.total_seconds())))
+    now = timezone.now()
+    Source.objects.filter(pk=source.pk).update(
+        status=Source.Status.FAILING, consecutive_failures=source.consecutive_failures, last_error=message[:2000],
+        last_error_at=now, next_poll_at=now + wait,
+    )
+
+
+def hand_to_understanding(item_ids: list[int]) -> None:
+    """The one place new items go to the understanding stage (batched in the worker)."""
+    for start in range(0, len(item_ids), 200):
+        analyse_items.enqueue(item_ids[start:start + 200])
+
+
+ANALYSIS_FIELDS = ["language", "sentiment", "toxicity", "toxicity_category", "spam", "complaint", "intent", "topics",
+                   "scores", "model_version", "analysed_at"]
+
+
+@task(queue_name="nlp")
+def analyse_items(item_ids: list[int]) -> int:
+    """Run the understanding cascade on items not analysed yet; owned channels get the full cascade. Idempotent."""
+    from comptoir.understanding.pipeline import analyse_many
+
+    items = list(Item.objects.filter(pk__in=item_ids, analysed_at__isnull=True).select_related("source", "workspace"))
+    now = timezone.now()
+    for owned in (True, False):
+        group = [i for i in items if bool(i.channel_id) == owned]
+        if not group:
+            continue
+        texts = [f"{i.title}\n{i.text}".strip() for i in group]
+        fallback = group[0].source.language or group[0].workspace.language
+        for item, a in zip(group, analyse_many(texts, owned=owned, fallback_lang=fallback), strict=True):
+            item.language = item.language or a.lang
+            item.sentiment, item.toxicity, item.toxicity_category = a.sentiment, a.toxicity, a.toxicity_category
+            item.spam, item.complaint, item.intent = a.spam, a.complaint, a.intent
+            item.topics, item.scores, item.model_version, item.analysed_at = a.topics, a.scores, a.model_version, now
+    with transaction.atomic():
+        Item.objects.bulk_update(items, ANALYSIS_FIELDS, batch_size=200)
+    return len(items)
