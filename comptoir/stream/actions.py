@@ -71,3 +71,51 @@ def do_remove_source(membership: Membership, source: Source) -> None:
     source.delete()
 
 
+
+
+def source_for_channel(channel) -> Source:
+    source, _created = Source.objects.get_or_create(channel=channel, defaults={
+        "workspace_id": channel.workspace_id, "network": channel.network, "label": str(channel), "language": channel.language})
+    return source
+
+
+def do_import_csv(membership: Membership, channel, data, *, preset: str, mapping: dict | None = None,
+                  tz: str = "Europe/Paris", progress=None):
+    """Import an exported CSV file into ``channel``: all rows or none, with a summary of what happened.
+
+    Returns the importer's ``ImportSummary`` whose ``duplicates`` counts rows repeated in the file and rows
+    already in Comptoir; ``rejected`` lists the bad rows with their line numbers and reasons.
+    """
+    from comptoir.connectors.csvimport import importer
+
+    from .ingest import store_fetched
+
+    check_perm(membership, roles.MANAGE_CHANNELS)
+    if channel.workspace_id != membership.workspace_id:
+        raise PermissionDenied
+    source = source_for_channel(channel)
+    batch: list = []
+    stored = {"created": 0, "duplicates": 0}
+
+    def flush():
+        result = store_fetched(source, batch)
+        stored["created"] += result.created
+        stored["duplicates"] += result.duplicates
+        batch.clear()
+
+    def on_item(item):
+        batch.append(item)
+        if len(batch) >= 500:
+            flush()
+
+    with transaction.atomic():
+        rows = importer.parse_rows(data, preset=preset, mapping=mapping or None, network=channel.network, tz=tz,
+                                   progress=progress)
+        summary = importer.summarize(rows, on_item=on_item)
+        flush()
+        summary.duplicates += stored["duplicates"]
+        summary.imported = stored["created"]
+        audit.record(membership.workspace, membership.user, "channel.import_csv", channel, after={
+            "preset": preset, "rows": summary.total, "imported": summary.imported, "duplicates": summary.duplicates,
+            "rejected": len(summary.rejected)})
+    return summary

@@ -1,8 +1,9 @@
 from django.urls import path
 
-from . import views
+from . import hooks, views
 
 urlpatterns = [
+    path("hooks/webhook/<int:channel_id>/", hooks.receive, name="webhook_receive"),
     path("w/<slug:slug>/stream/", views.stream, name="stream"),
     path("w/<slug:slug>/sources/", views.sources, name="sources"),
     path("w/<slug:slug>/sources/add/<str:network>/", views.source_add, name="source_add"),

@@ -1,5 +1,5 @@
 import csv
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,7 +23,7 @@ LISTENING_NETWORKS = ("rss", "web")
 
 def _date(value: str, end: bool = False):
     try:
-        day = datetime.strptime(value[:10], "%Y-%m-%d").date()
+        day = date.fromisoformat(value[:10])
     except ValueError:
         return None
     return timezone.make_aware(datetime.combine(day, time.max if end else time.min))

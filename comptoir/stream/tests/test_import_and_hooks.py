@@ -1,0 +1,94 @@
+import io
+import json
+import time
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client
+
+from comptoir.conftest import membership_of
+from comptoir.connectors.webhook.client import sign
+from comptoir.stream.models import Item
+from comptoir.workspaces import actions
+from comptoir.workspaces.models import AuditEvent
+
+CSV_DATA = Path(__file__).resolve().parents[2] / "connectors" / "csvimport" / "tests" / "data"
+
+
+@pytest.fixture
+def csv_channel(workspace, cm):
+    return actions.do_connect_channel(membership_of(cm, workspace), network="csv", handle="Export Facebook",
+                                      config={}, credentials={})
+
+
+def test_importing_a_csv_twice_counts_duplicates_and_stores_once(csv_channel):
+    out = io.StringIO()
+    call_command("import", "csv", str(CSV_DATA / "facebook_comments.csv"), "--channel", str(csv_channel.pk),
+                 "--preset", "facebook", stdout=out, stderr=io.StringIO())
+    first = Item.objects.filter(channel=csv_channel).count()
+    assert first > 0 and f"imported: {first}" in out.getvalue()
+    out = io.StringIO()
+    call_command("import", "csv", str(CSV_DATA / "facebook_comments.csv"), "--channel", str(csv_channel.pk),
+                 "--preset", "facebook", stdout=out, stderr=io.StringIO())
+    assert "imported: 0" in out.getvalue()
+    assert Item.objects.filter(channel=csv_channel).count() == first
+    assert AuditEvent.objects.filter(action="channel.import_csv", via="cli").count() == 2
+
+
+def test_bad_rows_are_reported_with_their_line_numbers(csv_channel):
+    out = io.StringIO()
+    call_command("import", "csv", str(CSV_DATA / "bad_rows.csv"), "--channel", str(csv_channel.pk), stdout=out,
+                 stderr=io.StringIO())
+    text = out.getvalue()
+    rejected = int(text.split("rejected:")[1].split()[0])
+    assert rejected > 0
+    assert ("line " in text) or ("ligne " in text)
+
+
+def test_a_csv_with_10000_columns_imports_nothing(csv_channel):
+    with pytest.raises(CommandError):
+        call_command("import", "csv", str(CSV_DATA / "wide_10000.csv"), "--channel", str(csv_channel.pk),
+                     stdout=io.StringIO(), stderr=io.StringIO())
+    assert not Item.objects.exists()
+
+
+@pytest.fixture
+def hook(workspace, cm):
+    return actions.do_connect_channel(membership_of(cm, workspace), network="webhook", handle="Formulaire contact",
+                                      config={"name": "Formulaire", "require_timestamp": True},
+                                      credentials={"secret": "s" * 40})
+
+
+def _post(channel, payload: bytes, secret="s" * 40, timestamp=None):
+    ts = str(int(time.time())) if timestamp is None else timestamp
+    return Client().post(f"/hooks/webhook/{channel.pk}/", payload, content_type="application/json",
+                         HTTP_X_COMPTOIR_SIGNATURE=sign(secret, payload, ts), HTTP_X_COMPTOIR_TIMESTAMP=ts)
+
+
+def test_a_signed_webhook_brings_items_in_once(hook):
+    payload = json.dumps({"items": [{"id": "t-1", "text": "Bonjour, ma commande n'est pas arrivée", "kind": "comment"}]}).encode()
+    response = _post(hook, payload)
+    assert response.status_code == 202 and response.json()["accepted"] == 1
+    assert _post(hook, payload).json() == {"accepted": 0, "duplicates": 1}
+    assert Item.objects.get().channel == hook
+
+
+@pytest.mark.parametrize("secret, timestamp", [("wrong" * 10, None), ("s" * 40, "1000000000")])
+def test_a_webhook_with_a_bad_signature_or_an_old_timestamp_is_refused(hook, secret, timestamp):
+    payload = json.dumps({"id": "x", "text": "spam"}).encode()
+    response = _post(hook, payload, secret=secret, timestamp=timestamp)
+    assert response.status_code == 401 and "signature" in response.json()["message"]
+    assert not Item.objects.exists()
+
+
+@pytest.mark.parametrize("payload", [b"{not json", b"[]", json.dumps({"items": [{"id": 1, "text": 5}]}).encode(),
+                                     json.dumps({"id": "x", "text": "<script>alert(1)</script>", "bogus": 1}).encode()])
+def test_a_malformed_webhook_is_refused_and_stores_nothing(hook, payload):
+    response = _post(hook, payload)
+    assert response.status_code == 400 and response.json()["message"]
+    assert not Item.objects.exists()
+
+
+def test_an_unknown_webhook_address_is_404(db):
+    assert Client().post("/hooks/webhook/999999/", b"{}", content_type="application/json").status_code == 404
