@@ -58,8 +58,8 @@ def main() -> None:
     from comptoir.connectors.rss.client import parse_feed
     from comptoir.stream.ingest import store_fetched
     from comptoir.stream.models import Item, Source
-    from comptoir.workspaces.models import User
     from comptoir.workspaces.actions import do_create_workspace
+    from comptoir.workspaces.models import User
 
     user = User.objects.create_user("bench@bench.example", "x")
     ws = do_create_workspace(user, {"name": "Bench"})
