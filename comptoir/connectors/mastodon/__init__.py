@@ -1,0 +1,1 @@
+"""Mastodon (and compatible servers): timelines, mentions, conversations, statuses, moderation."""

@@ -1,0 +1,1 @@
+"""Matrix: room timelines, messages and threaded replies, redaction, kick and ban."""
