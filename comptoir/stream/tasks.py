@@ -49,9 +49,15 @@ def poll_source(source_id: int) -> dict:
             record_channel_result(source.channel_id, ok=False, error=str(exc)[:500])
         return {"error": str(exc)[:500], "created": created}
     now = timezone.now()
+    # A site may ask for more spacing (robots.txt Crawl-delay): the connector says so in its cursor.
+    try:
+        asked = float((cursor or {}).get("min_interval_seconds") or 0)
+    except (TypeError, ValueError):
+        asked = 0.0
+    wait = max(float(source.poll_interval_seconds), min(asked, Source.MAX_BACKOFF.total_seconds()))
     Source.objects.filter(pk=source.pk).update(
         status=Source.Status.OK, consecutive_failures=0, last_success_at=now,
-        next_poll_at=now + timezone.timedelta(seconds=source.poll_interval_seconds),
+        next_poll_at=now + timezone.timedelta(seconds=wait),
     )
     if source.channel_id:
         record_channel_result(source.channel_id, ok=True)
