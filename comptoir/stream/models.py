@@ -3,6 +3,7 @@ from datetime import timedelta
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from comptoir.connectors.base import ItemKind
 
@@ -65,7 +66,7 @@ class Item(models.Model):
 
     Kind = models.TextChoices("Kind", [(k.value, k.value) for k in ItemKind])
     KIND_LABELS = {
-        "post": _("Post"), "comment": _("Comment"), "reply": _("Reply"), "direct_message": _("Direct message"),
+        "post": _("Post"), "comment": _("Comment"), "reply": pgettext_lazy("kind of message", "Reply"), "direct_message": _("Direct message"),
         "email": _("E-mail"), "forum_post": _("Forum post"), "review": _("Review"), "article": _("Article"),
     }
 
