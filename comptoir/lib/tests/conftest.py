@@ -74,3 +74,12 @@ def fake_dns(monkeypatch: pytest.MonkeyPatch) -> FakeDNS:
     dns = FakeDNS(socket.getaddrinfo)
     monkeypatch.setattr(socket, "getaddrinfo", dns)
     return dns
+
+
+@pytest.fixture(autouse=True)
+def _messages_in_english():
+    # Assertions read the English messages; the French catalogue is checked by comptoir/tests/test_i18n.py.
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -219,3 +219,12 @@ class ResponseDroppingProxy:
             upstream.sendall(head + b"\r\n\r\n" + body)
             upstream.recv(65536)  # the peer has answered
         self.listener.close()
+
+
+@pytest.fixture(autouse=True)
+def _messages_in_english():
+    # Assertions read the English messages; the French catalogue is checked by comptoir/tests/test_i18n.py.
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

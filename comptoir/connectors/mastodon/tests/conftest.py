@@ -58,3 +58,12 @@ def alice(masto) -> MastodonConnector:
 @pytest.fixture
 def bob(masto) -> MastodonConnector:
     return connector_for(masto, "bob")
+
+
+@pytest.fixture(autouse=True)
+def _messages_in_english():
+    # Assertions read the English messages; the French catalogue is checked by comptoir/tests/test_i18n.py.
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
