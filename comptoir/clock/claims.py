@@ -30,7 +30,9 @@ def claim_due(
     with transaction.atomic():
         candidates = queryset.order_by(field, "pk")
         if connection.features.has_select_for_update_skip_locked:
-            candidates = candidates.select_for_update(skip_locked=True)
+            # Lock only the claimed table's rows: a filter through an outer join cannot be locked on PostgreSQL.
+            of = ("self",) if connection.features.has_select_for_update_of else ()
+            candidates = candidates.select_for_update(skip_locked=True, of=of)
         rows = list(candidates[:limit])
         for row in rows:
             guard = {"pk": row.pk, field: getattr(row, field)}

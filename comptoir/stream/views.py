@@ -31,7 +31,7 @@ def _date(value: str, end: bool = False):
 
 def _filtered_items(request, workspace):
     items = Item.objects.filter(workspace=workspace).select_related("author", "source", "channel")
-    f = {k: request.GET.get(k, "")[:100] for k in ("source", "kind", "lang", "sentiment", "intent", "since", "until", "q")}
+    f = {k: request.GET.get(k, "")[:100].replace("\x00", "") for k in ("source", "kind", "lang", "sentiment", "intent", "since", "until", "q")}
     if f["source"].isdigit():
         items = items.filter(source_id=int(f["source"]))
     if f["kind"] in Item.Kind.values:
