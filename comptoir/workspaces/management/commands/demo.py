@@ -11,6 +11,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, reset, **options):
         accounts = create_demo(reset=reset)
-        self.stdout.write(self.style.SUCCESS("Demo ready. Accounts (password: %s):" % DEMO_PASSWORD))
+        self.stdout.write(self.style.SUCCESS(f"Demo ready. Accounts (password: {DEMO_PASSWORD}):"))
         for email, role in accounts:
             self.stdout.write(f"  {email:40} {role}")
