@@ -119,3 +119,48 @@ def do_import_csv(membership: Membership, channel, data, *, preset: str, mapping
             "preset": preset, "rows": summary.total, "imported": summary.imported, "duplicates": summary.duplicates,
             "rejected": len(summary.rejected)})
     return summary
+
+
+LABEL_NAMES = {
+    "negative": _("Negative"), "neutral": _("Neutral"), "positive": _("Positive"), "clean": _("Clean"),
+    "toxic": _("Toxic"), "ham": _("Not spam"), "spam": _("Spam"), "other": _("Other"), "complaint": _("Complaint"),
+    "membership": _("Membership"), "question": _("Question"), "praise": _("Praise"), "purchase": _("Buying signal"),
+}
+
+
+@transaction.atomic
+def do_correct_label(membership: Membership, item, task: str, label: str):
+    """Set ``task`` of ``item`` to ``label`` and keep the correction as training data. Idempotent."""
+    from .models import Item, LabelCorrection
+
+    check_perm(membership, roles.MODERATE)
+    if item.workspace_id != membership.workspace_id:
+        raise PermissionDenied
+    allowed = LabelCorrection.TASKS.get(task)
+    if allowed is None:
+        raise ValidationError({"task": _("Unknown label. Choose sentiment, toxicity, spam, complaint or intent.")})
+    if label not in allowed:
+        raise ValidationError({"label": _("Choose one of: %(choices)s.") % {"choices": ", ".join(allowed)}})
+    item = Item.objects.select_for_update().get(pk=item.pk)
+    old = getattr(item, task)
+    if old == label:
+        return None
+    setattr(item, task, label)
+    fields = [task]
+    if task == "intent" or task == "complaint":
+        # The two agree: a complaint intent is a complaint, and the other way round.
+        if task == "intent":
+            item.complaint = "complaint" if label == "complaint" else ("other" if item.complaint == "complaint" else item.complaint)
+        elif label == "complaint":
+            item.intent = "complaint"
+        elif item.intent == "complaint":
+            item.intent = "other"
+        fields = ["intent", "complaint"]
+    item.save(update_fields=fields)
+    correction = LabelCorrection.objects.create(
+        workspace_id=item.workspace_id, item=item, task=task, old_label=old, new_label=label,
+        text=f"{item.title}\n{item.text}".strip(), language=item.language, model_version=item.model_version,
+        corrected_by=membership.user)
+    audit.record(membership.workspace, membership.user, "item.correct_label", item, before={task: old},
+                 after={task: label}, object_repr=item.text[:80])
+    return correction

@@ -115,3 +115,32 @@ class Item(models.Model):
     @property
     def kind_label(self) -> str:
         return str(self.KIND_LABELS.get(self.kind, self.kind))
+
+
+class LabelCorrection(models.Model):
+    """A label a community manager corrected: it fixes the item and becomes training data for the next model."""
+
+    TASKS = {
+        "sentiment": ("negative", "neutral", "positive"),
+        "toxicity": ("clean", "toxic"),
+        "spam": ("ham", "spam"),
+        "complaint": ("other", "complaint"),
+        "intent": ("complaint", "membership", "question", "praise", "purchase", "other"),
+    }
+
+    workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE, related_name="label_corrections")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="corrections")
+    task = models.CharField(max_length=20)
+    old_label = models.CharField(max_length=20, blank=True)
+    new_label = models.CharField(max_length=20)
+    text = models.TextField()
+    language = models.CharField(max_length=8, blank=True)
+    model_version = models.CharField(max_length=40, blank=True)
+    corrected_by = models.ForeignKey("workspaces.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.task}: {self.old_label} → {self.new_label}"

@@ -3,10 +3,12 @@ from datetime import date, datetime, time
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -16,7 +18,7 @@ from comptoir.workspaces import roles
 from comptoir.workspaces.views import _csv_safe, _Echo, _get_membership
 
 from . import actions
-from .models import Item, Source
+from .models import Item, LabelCorrection, Source
 
 LISTENING_NETWORKS = ("rss", "web")
 
@@ -31,7 +33,8 @@ def _date(value: str, end: bool = False):
 
 def _filtered_items(request, workspace):
     items = Item.objects.filter(workspace=workspace).select_related("author", "source", "channel")
-    f = {k: request.GET.get(k, "")[:100].replace("\x00", "") for k in ("source", "kind", "lang", "sentiment", "intent", "since", "until", "q")}
+    f = {k: request.GET.get(k, "")[:100].replace("\x00", "") for k in
+         ("source", "kind", "lang", "sentiment", "intent", "toxicity", "spam", "complaint", "since", "until", "q")}
     if f["source"].isdigit():
         items = items.filter(source_id=int(f["source"]))
     if f["kind"] in Item.Kind.values:
@@ -42,6 +45,9 @@ def _filtered_items(request, workspace):
         items = items.filter(sentiment=f["sentiment"])
     if f["intent"]:
         items = items.filter(intent=f["intent"])
+    for task in ("toxicity", "spam", "complaint"):
+        if f[task]:
+            items = items.filter(**{task: f[task]})
     if f["since"] and (since := _date(f["since"])):
         items = items.filter(published_at__gte=since)
     if f["until"] and (until := _date(f["until"], end=True)):
@@ -75,8 +81,29 @@ def stream(request, slug):
     return render(request, "stream/stream.html", {
         "page": page, "filters": filters, "sources": workspace.sources.all(), "kinds": Item.KIND_LABELS.items(),
         "languages": [("fr", _("French")), ("en", _("English"))], "query": query.urlencode(),
+        "label_choices": [(task, [(v, actions.LABEL_NAMES[v]) for v in values]) for task, values in LabelCorrection.TASKS.items()],
+        "intents": [(v, actions.LABEL_NAMES[v]) for v in LabelCorrection.TASKS["intent"]],
+        "can_correct": roles.has_perm(membership.role, roles.MODERATE), "here": request.get_full_path(),
         "total": workspace.items.count(),
     })
+
+
+@login_required
+@require_POST
+def item_correct(request, slug, item_id):
+    membership = _get_membership(request, slug, roles.MODERATE)
+    item = get_object_or_404(Item, pk=item_id, workspace=membership.workspace)
+    try:
+        actions.do_correct_label(membership, item, request.POST.get("task", "")[:20], request.POST.get("label", "")[:20])
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Label corrected. Thank you: the next model will learn from it."))
+    next_url = request.POST.get("next", "")
+    if not next_url.startswith(f"/w/{slug}/stream/"):
+        next_url = reverse("stream", args=[slug])
+    return redirect(next_url)
 
 
 @login_required
