@@ -80,7 +80,7 @@ def source_for_channel(channel) -> Source:
 
 
 def do_import_csv(membership: Membership, channel, data, *, preset: str, mapping: dict | None = None,
-                  tz: str = "Europe/Paris", progress=None):
+                  tz: str = "Europe/Paris", progress=None, network: str | None = None, date_order: str | None = None):
     """Import an exported CSV file into ``channel``: all rows or none, with a summary of what happened.
 
     Returns the importer's ``ImportSummary`` whose ``duplicates`` counts rows repeated in the file and rows
@@ -109,8 +109,8 @@ def do_import_csv(membership: Membership, channel, data, *, preset: str, mapping
             flush()
 
     with transaction.atomic():
-        rows = importer.parse_rows(data, preset=preset, mapping=mapping or None, network=channel.network, tz=tz,
-                                   progress=progress)
+        rows = importer.parse_rows(data, preset=preset, mapping=mapping or None, network=network or channel.network, tz=tz,
+                                   progress=progress, date_order=date_order or None)
         summary = importer.summarize(rows, on_item=on_item)
         flush()
         summary.duplicates += stored["duplicates"]

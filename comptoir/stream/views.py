@@ -107,6 +107,27 @@ def item_correct(request, slug, item_id):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
+def channel_import(request, slug, channel_id):
+    from comptoir.connectors.csvimport.forms import ImportForm
+    from comptoir.connectors.csvimport.importer import CsvRejected
+    from comptoir.workspaces.models import Channel
+
+    membership = _get_membership(request, slug, roles.MANAGE_CHANNELS)
+    channel = get_object_or_404(Channel, pk=channel_id, workspace=membership.workspace, network="csv")
+    form = ImportForm(request.POST or None, request.FILES or None)
+    summary = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            summary = actions.do_import_csv(membership, channel, upload, tz=membership.workspace.time_zone,
+                                            **form.get_options())
+        except CsvRejected as exc:
+            form.add_error("file", exc.message)
+    return render(request, "stream/channel_import.html", {"form": form, "channel": channel, "summary": summary})
+
+
+@login_required
 def sources(request, slug):
     membership = _get_membership(request, slug, roles.VIEW_CHANNELS)
     actions.sync_channel_sources(membership.workspace)

@@ -92,3 +92,55 @@ def test_a_malformed_webhook_is_refused_and_stores_nothing(hook, payload):
 
 def test_an_unknown_webhook_address_is_404(db):
     assert Client().post("/hooks/webhook/999999/", b"{}", content_type="application/json").status_code == 404
+
+
+def _upload(client, channel, name, data, **extra):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(f"/w/velo/channels/{channel.pk}/import/",
+                       {"file": SimpleUploadedFile(name, data, content_type="text/csv"), "preset": "generic"} | extra)
+
+
+def test_importing_from_the_web_page_shows_a_summary(workspace, cm, as_user, csv_channel):
+    client = as_user(cm)
+    data = (CSV_DATA / "generic_fr_excel.csv").read_bytes()
+    body = _upload(client, csv_channel, "export.csv", data).content.decode()
+    assert 'data-testid="import-summary"' in body
+    imported = Item.objects.filter(channel=csv_channel).count()
+    assert imported > 0
+    again = _upload(client, csv_channel, "export.csv", data).content.decode()
+    assert 'data-testid="import-summary"' in again
+    assert Item.objects.filter(channel=csv_channel).count() == imported
+
+
+@pytest.mark.parametrize("name, data", [
+    ("empty.csv", b""),
+    ("classeur.xlsx", b"PK\x03\x04" + b"\x00" * 200),
+    ("binary.csv", bytes(range(256)) * 20),
+])
+def test_files_that_are_not_csv_are_refused_with_a_reason(workspace, cm, as_user, csv_channel, name, data):
+    response = _upload(as_user(cm), csv_channel, name, data)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "is-invalid" in body or "invalid-feedback" in body
+    assert not Item.objects.exists()
+
+
+def test_a_10000_column_file_from_the_page_imports_nothing(workspace, cm, as_user, csv_channel):
+    response = _upload(as_user(cm), csv_channel, "wide.csv", (CSV_DATA / "wide_10000.csv").read_bytes())
+    assert "invalid-feedback" in response.content.decode()
+    assert not Item.objects.exists()
+
+
+def test_a_wrong_column_name_is_named_in_the_error(workspace, cm, as_user, csv_channel):
+    data = (CSV_DATA / "generic_fr_excel.csv").read_bytes()
+    body = _upload(as_user(cm), csv_channel, "export.csv", data, text_column="Colonne Fantôme").content.decode()
+    assert "Colonne Fantôme" in body
+    assert not Item.objects.exists()
+
+
+def test_only_channel_managers_of_this_workspace_import(workspace, analyst, outsider, as_user, csv_channel):
+    data = (CSV_DATA / "generic_fr_excel.csv").read_bytes()
+    assert _upload(as_user(analyst), csv_channel, "e.csv", data).status_code == 403
+    assert _upload(as_user(outsider), csv_channel, "e.csv", data).status_code == 404
+    assert not Item.objects.exists()
