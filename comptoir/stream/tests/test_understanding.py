@@ -99,3 +99,16 @@ def test_a_correction_never_redirects_off_the_stream(workspace, cm, as_user, ana
     response = as_user(cm).post(f"/w/velo/stream/items/{analysed['a'].pk}/correct/",
                                 {"task": "spam", "label": "spam", "next": "https://evil.example/"})
     assert response.url == "/w/velo/stream/"
+
+
+def test_the_demo_fil_has_analysed_french_and_english_messages(db):
+    from comptoir.stream.demo import add_demo_items
+    from comptoir.workspaces.demo import create_demo
+
+    create_demo()
+    assert add_demo_items() > 0
+    assert add_demo_items() == 0  # once only
+    items = Item.objects.filter(workspace__slug="velo-lyon")
+    assert items.filter(language="fr").exists() and items.filter(language="en").exists()
+    assert items.filter(spam="spam").exists() and items.filter(intent="membership").exists()
+    assert not items.filter(analysed_at__isnull=True).exists()

@@ -28,6 +28,9 @@ class Command(BaseCommand):
             from comptoir.workspaces.demo import create_demo_if_empty
 
             if create_demo_if_empty():
+                from comptoir.stream.demo import add_demo_items
+
+                add_demo_items()
                 self.stdout.write("Demo workspaces created (see the login page for the accounts).")
         if not settings.DEV_MODE:
             call_command("collectstatic", interactive=False, verbosity=0)

@@ -10,7 +10,10 @@ class Command(BaseCommand):
         parser.add_argument("--reset", action="store_true", help="Delete the demo workspaces and accounts first.")
 
     def handle(self, *args, reset, **options):
+        from comptoir.stream.demo import add_demo_items
+
         accounts = create_demo(reset=reset)
+        add_demo_items()
         self.stdout.write(self.style.SUCCESS(f"Demo ready. Accounts (password: {DEMO_PASSWORD}):"))
         for email, role in accounts:
             self.stdout.write(f"  {email:40} {role}")
