@@ -26,6 +26,8 @@ def main(base: str) -> None:
             page.screenshot(path=OUT / f"team-fr{suffix}.png", full_page=True)
             page.goto("/w/velo-lyon/channels/")
             page.screenshot(path=OUT / f"channels-fr{suffix}.png", full_page=True)
+            page.goto("/w/velo-lyon/stream/")
+            page.screenshot(path=OUT / f"stream-fr{suffix}.png", full_page=True)
             page.goto("/w/velo-lyon/activity/")
             page.screenshot(path=OUT / f"activity-fr{suffix}.png", full_page=True)
             page.get_by_test_id("language-select").select_option("en")
