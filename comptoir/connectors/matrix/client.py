@@ -42,6 +42,7 @@ from urllib.parse import quote, urlsplit
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from nio import AsyncClient, AsyncClientConfig, MessageDirection
@@ -153,8 +154,15 @@ def _run[T](coro: Coroutine[Any, Any, T]) -> T:
         asyncio.get_running_loop()
     except RuntimeError:
         return asyncio.run(coro)
+    # The helper thread would not see the caller's active language: carry it over.
+    language = translation.get_language()
+
+    def run_in_language() -> T:
+        with translation.override(language):
+            return asyncio.run(coro)
+
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
+        return pool.submit(run_in_language).result()
 
 
 class _CheckingResolver(AbstractResolver):
