@@ -199,6 +199,7 @@ COMPTOIR_FETCH_ALLOW_PRIVATE = env_bool("COMPTOIR_FETCH_ALLOW_PRIVATE", default=
 COMPTOIR_FETCH_TIMEOUT_SECONDS = float(os.environ.get("COMPTOIR_FETCH_TIMEOUT_SECONDS", "15"))
 COMPTOIR_FETCH_MAX_BYTES = int(os.environ.get("COMPTOIR_FETCH_MAX_BYTES", str(10 * 1024 * 1024)))
 COMPTOIR_FETCH_MAX_REDIRECTS = 5
+COMPTOIR_HOST_MIN_INTERVAL_SECONDS = float(os.environ.get("COMPTOIR_HOST_MIN_INTERVAL_SECONDS", "2"))
 COMPTOIR_FETCH_USER_AGENT = "Comptoir/0.1 (+https://comptoir.example/bot)"
 
 # Demo instance: the login page lists the demo accounts.

@@ -144,3 +144,13 @@ class LabelCorrection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task}: {self.old_label} → {self.new_label}"
+
+
+class HostThrottle(models.Model):
+    """When the next request to a host may start: shared by every worker, claimed with compare-and-set."""
+
+    host = models.CharField(max_length=255, unique=True)
+    next_allowed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.host

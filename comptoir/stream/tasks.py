@@ -25,6 +25,13 @@ def poll_source(source_id: int) -> dict:
     source = Source.objects.select_related("channel", "workspace").filter(pk=source_id).first()
     if source is None or source.status == Source.Status.PAUSED:
         return {"skipped": True}
+    from .throttle import acquire, host_of
+
+    wait = acquire(host_of(source.config))
+    if wait:
+        # Another worker just asked this host: come back when its slot is free, without counting a failure.
+        Source.objects.filter(pk=source.pk).update(next_poll_at=timezone.now() + wait)
+        return {"throttled": wait.total_seconds()}
     created = duplicates = 0
     try:
         connector = source.connector()

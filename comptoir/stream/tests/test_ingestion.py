@@ -16,6 +16,7 @@ FEEDS = Path(__file__).resolve().parents[2] / "connectors" / "rss" / "tests" / "
 @pytest.fixture(autouse=True)
 def _allow_loopback(settings):
     settings.COMPTOIR_FETCH_ALLOW_PRIVATE = True
+    settings.COMPTOIR_HOST_MIN_INTERVAL_SECONDS = 0  # every test server is 127.0.0.1
 
 
 @pytest.fixture(scope="session")
@@ -108,3 +109,28 @@ def test_a_loopback_feed_is_refused_in_production_mode(workspace, cm, httpserver
     tasks.poll_source.call(source.pk)
     source.refresh_from_db()
     assert source.status == Source.Status.FAILING and not source.items.exists()
+
+
+def test_two_sources_on_one_host_are_spaced_across_workers(workspace, cm, httpserver, settings):
+    settings.COMPTOIR_HOST_MIN_INTERVAL_SECONDS = 60
+    httpserver.expect_request("/a.xml").respond_with_data((FEEDS / "french_news.xml").read_bytes())
+    httpserver.expect_request("/b.xml").respond_with_data((FEEDS / "wordpress.xml").read_bytes())
+    member = membership_of(cm, workspace)
+    first = actions.do_add_source(member, network="rss", label="A", config={"url": httpserver.url_for("/a.xml")})
+    second = actions.do_add_source(member, network="rss", label="B", config={"url": httpserver.url_for("/b.xml")})
+    assert tasks.poll_source.call(first.pk)["created"] > 0
+    result = tasks.poll_source.call(second.pk)
+    assert result["throttled"] > 50
+    second.refresh_from_db()
+    assert second.status == Source.Status.NEW and second.consecutive_failures == 0
+    assert second.next_poll_at > timezone.now() + timedelta(seconds=50)
+    assert len(httpserver.log) == 1  # the second site request was never sent
+
+
+def test_the_host_slot_is_taken_once(db):
+    from comptoir.stream.throttle import acquire
+
+    assert acquire("example.org", 30) == timedelta(0)
+    assert acquire("example.org", 30) > timedelta(seconds=25)
+    assert acquire("other.example", 30) == timedelta(0)
+    assert acquire("", 30) == timedelta(0)

@@ -47,7 +47,7 @@ def test_a_worker_killed_while_reading_a_feed_loses_nothing(httpserver, settings
     result = tasks.poll_source.enqueue(source.pk)
 
     env = {**os.environ, "COMPTOIR_DEV": "1", "COMPTOIR_WORKER_HEARTBEAT_SECONDS": "0.5",
-           "COMPTOIR_FETCH_ALLOW_PRIVATE": "1", "DJANGO_SETTINGS_MODULE": "comptoir.settings"}
+           "COMPTOIR_FETCH_ALLOW_PRIVATE": "1", "COMPTOIR_HOST_MIN_INTERVAL_SECONDS": "0", "DJANGO_SETTINGS_MODULE": "comptoir.settings"}
     if connection.vendor == "sqlite":
         env["COMPTOIR_SQLITE_PATH"] = connection.settings_dict["NAME"]
     else:
