@@ -16,7 +16,7 @@ What :func:`safe_fetch` guarantees:
   rebinding) cannot redirect us. The URL keeps its host name, so the ``Host`` header, TLS SNI
   and certificate verification are those of the name, as usual.
 * Redirects are followed by hand; each hop is checked again, and credentials (Authorization,
-  Cookie) are not forwarded to another origin.
+  Cookie, API-key headers) are not forwarded to another origin.
 * One wall-clock budget (``COMPTOIR_FETCH_TIMEOUT_SECONDS``) covers DNS, connection, TLS,
   every redirect and the whole body: each socket operation's timeout is clamped to what is
   left, so a server dripping one byte at a time cannot hold a worker.
@@ -69,7 +69,8 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 # Headers that carry the caller's identity: they must not follow a redirect to another origin.
-_CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie")
+# Secrets some APIs take in their own headers (Discourse's Api-Key, and the usual X-Api-Key) count too.
+_CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie", "api-key", "api-username", "x-api-key")
 
 # Refused even when private targets are allowed: nothing legitimate lives there, and the
 # metadata services hand out cloud credentials.

@@ -323,13 +323,16 @@ def test_it_drops_credentials_when_a_redirect_leaves_the_origin(httpserver):
     httpserver.expect_ordered_request("/start").respond_with_data("", status=302, headers={"Location": other_origin})
     httpserver.expect_ordered_request("/landing").respond_with_data("landed")
     response = fetch(
-        httpserver.url_for("/start"), headers={"Authorization": "Bearer s3cret", "Cookie": "session=abc"}
+        httpserver.url_for("/start"),
+        headers={"Authorization": "Bearer s3cret", "Cookie": "session=abc", "Api-Key": "d1sc0urse", "Api-Username": "system"},
     )
     assert response.content == b"landed"
     first, second = (entry[0] for entry in httpserver.log)
     assert first.headers["Authorization"] == "Bearer s3cret"
     assert "Authorization" not in second.headers
     assert "Cookie" not in second.headers
+    assert first.headers["Api-Key"] == "d1sc0urse"
+    assert "Api-Key" not in second.headers and "Api-Username" not in second.headers
     assert second.headers["Host"] == f"localhost:{httpserver.port}"
 
 
