@@ -40,6 +40,9 @@ class Heartbeat(threading.Thread):
 
     def stop(self) -> None:
         self.stopping.set()
+        # A beat in flight would write stopped_at=None after us: let the thread finish first.
+        if self.is_alive():
+            self.join(timeout=max(5.0, self.interval * 2))
         WorkerHeartbeat.objects.filter(worker_id=self.worker_id).update(stopped_at=timezone.now())
 
 
