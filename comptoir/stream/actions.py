@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from comptoir.connectors.base import Action, registered_networks
 from comptoir.workspaces import audit, roles
@@ -121,10 +122,12 @@ def do_import_csv(membership: Membership, channel, data, *, preset: str, mapping
     return summary
 
 
+# Lazy: this dict is built once at import, and read in each user's language.
 LABEL_NAMES = {
-    "negative": _("Negative"), "neutral": _("Neutral"), "positive": _("Positive"), "clean": _("Clean"),
-    "toxic": _("Toxic"), "ham": _("Not spam"), "spam": _("Spam"), "other": _("Other"), "complaint": _("Complaint"),
-    "membership": _("Membership"), "question": _("Question"), "praise": _("Praise"), "purchase": _("Buying signal"),
+    "negative": gettext_lazy("Negative"), "neutral": gettext_lazy("Neutral"), "positive": gettext_lazy("Positive"), "clean": gettext_lazy("Clean"),
+    "toxic": gettext_lazy("Toxic"), "ham": gettext_lazy("Not spam"), "spam": gettext_lazy("Spam"), "other": gettext_lazy("Other"),
+    "complaint": gettext_lazy("Complaint"), "membership": gettext_lazy("Membership"), "question": gettext_lazy("Question"),
+    "praise": gettext_lazy("Praise"), "purchase": gettext_lazy("Buying signal"),
 }
 
 

@@ -163,7 +163,9 @@ def source_action(request, slug, source_id):
     membership = _get_membership(request, slug, roles.MANAGE_CHANNELS)
     source = get_object_or_404(Source, pk=source_id, workspace=membership.workspace)
     action = request.POST.get("action", "")
-    if action == "poll":
+    if source.network == "demo" and action in ("poll", "resume"):
+        messages.error(request, _("This demo source has no real network behind it: it cannot be read."))
+    elif action == "poll":
         actions.do_poll_now(membership, source)
         messages.success(request, _("“%(label)s” will be read in a few seconds.") % {"label": source.label})
     elif action in ("pause", "resume"):

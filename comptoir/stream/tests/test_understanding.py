@@ -112,3 +112,28 @@ def test_the_demo_fil_has_analysed_french_and_english_messages(db):
     assert items.filter(language="fr").exists() and items.filter(language="en").exists()
     assert items.filter(spam="spam").exists() and items.filter(intent="membership").exists()
     assert not items.filter(analysed_at__isnull=True).exists()
+
+
+def test_label_names_follow_each_users_language(workspace, cm, as_user, analysed):
+    cm.language = "en"
+    cm.save()
+    body = as_user(cm).get("/w/velo/stream/").content.decode()
+    assert ">Membership<" in body and "Adhésion" not in body
+    cm.language = "fr"
+    cm.save()
+    assert "Adhésion" in as_user(cm).get("/w/velo/stream/").content.decode()
+
+
+def test_a_demo_source_cannot_be_read(db, as_user):
+    from comptoir.stream.demo import add_demo_items
+    from comptoir.workspaces.demo import create_demo
+    from comptoir.workspaces.models import User
+
+    create_demo()
+    add_demo_items()
+    source = Source.objects.get(workspace__slug="velo-lyon", network="demo")
+    client = as_user(User.objects.get(email="camille@demo.comptoir.test"))
+    response = client.post(f"/w/velo-lyon/sources/{source.pk}/", {"action": "resume"}, follow=True)
+    assert "alert-danger" in response.content.decode()
+    source.refresh_from_db()
+    assert source.status == Source.Status.PAUSED
