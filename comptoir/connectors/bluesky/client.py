@@ -72,6 +72,7 @@ from comptoir.connectors.base import (
     RemoteRef,
     register,
 )
+from comptoir.connectors.servers import check_server_url
 from comptoir.lib.fetch import BlockedTarget, FetchError, check_url
 from comptoir.lib.sanitize import clean_html
 
@@ -93,29 +94,6 @@ _AUTH_ERRORS = ("ExpiredToken", "InvalidToken", "AuthenticationRequired", "Accou
 _URI_RE = re.compile(r"^at://(?P<repo>did:[a-z]+:[A-Za-z0-9._:%-]+|[A-Za-z0-9.-]+)/(?P<collection>[a-zA-Z0-9.]+)/(?P<rkey>[A-Za-z0-9._~:-]{1,512})$")
 _DID_RE = re.compile(r"^did:[a-z]+:[A-Za-z0-9._:%-]{1,2000}$")
 _HANDLE_RE = re.compile(r"^@?((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]?)$", re.IGNORECASE)
-
-
-def validate_service_url(url: Any) -> str:
-    """Return ``url`` as a base URL without trailing slash; raise :class:`ConnectorError` if invalid."""
-    if url is None or url == "":
-        return DEFAULT_SERVICE
-    if not isinstance(url, str) or not url.strip():
-        raise ConnectorError(_("The Bluesky server address is not valid. Reconnect the account."))
-    url = url.strip()
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        parts, host = None, None
-    if parts is None or parts.scheme not in ("http", "https") or not host:
-        raise ConnectorError(
-            _("The Bluesky server address %(url)s is not valid: it should look like https://bsky.social.")
-            % {"url": url[:200]}
-        )
-    if parts.username or parts.password or parts.query or parts.fragment:
-        raise ConnectorError(_("The Bluesky server address should be only the server, like https://bsky.social."))
-    return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
 
 
 def grapheme_length(text: str) -> int:
@@ -242,7 +220,7 @@ class BlueskyConnector(BaseConnector):
 
     @property
     def _service(self) -> str:
-        return validate_service_url(self.config.get("service"))
+        return check_server_url(self.config.get("service"), server=_("Bluesky server"), example="https://bsky.social", default=DEFAULT_SERVICE)
 
     @property
     def _web_url(self) -> str:

@@ -4,44 +4,18 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlsplit
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from comptoir.connectors.bluesky.client import DEFAULT_SERVICE, STREAMS
+from comptoir.connectors.servers import clean_server_url
 
 # A handle is a domain name: comptoir.bsky.social, or the brand's own domain.
 _HANDLE_RE = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 # What Bluesky (and any PDS) generates in Settings → Privacy and security → App passwords.
 _APP_PASSWORD_RE = re.compile(r"^[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}$")
 MAX_SEARCHES = 10
-
-
-def clean_service_url(value: str) -> str:
-    """Normalise a PDS address typed by a person; empty means Bluesky's own servers."""
-    value = (value or "").strip()
-    if not value:
-        return DEFAULT_SERVICE
-    if len(value) > 200:
-        raise forms.ValidationError(_("This address is too long for a server address."))
-    if "://" not in value and not value.lower().startswith(("javascript:", "data:", "mailto:", "file:")):
-        value = f"https://{value}"
-    try:
-        parts = urlsplit(value)
-        host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        raise forms.ValidationError(_("This is not a valid address, e.g. https://bsky.social.")) from None
-    if parts.scheme not in ("http", "https"):
-        raise forms.ValidationError(_("The server address must start with https:// (or http://)."))
-    if not host or any(c.isspace() for c in value):
-        raise forms.ValidationError(_("This is not a valid address, e.g. https://bsky.social."))
-    if parts.username or parts.password:
-        raise forms.ValidationError(_("Do not put a user name or password in the address."))
-    if parts.query or parts.fragment or parts.path.strip("/"):
-        raise forms.ValidationError(_("Give only the server, without a page: e.g. https://bsky.social."))
-    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 class ConnectForm(forms.Form):
@@ -105,7 +79,7 @@ class ConnectForm(forms.Form):
         return password
 
     def clean_service(self) -> str:
-        return clean_service_url(self.cleaned_data.get("service", ""))
+        return clean_server_url(self.cleaned_data.get("service", ""), example="https://bsky.social", server=_("server"), empty=DEFAULT_SERVICE)
 
     def clean_searches(self) -> list[str]:
         searches: list[str] = []

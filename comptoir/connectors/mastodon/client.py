@@ -56,6 +56,7 @@ from comptoir.connectors.base import (
     RemoteRef,
     register,
 )
+from comptoir.connectors.servers import check_server_url
 from comptoir.lib.fetch import BlockedTarget, FetchError, FetchResponse, safe_fetch
 from comptoir.lib.sanitize import clean_html, html_to_text
 
@@ -74,32 +75,6 @@ _ID_RE = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 
 # Transport errors after which the request may have reached the server.
 _MAYBE_SENT = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
-
-
-def validate_server_url(url: Any) -> str:
-    """Return ``url`` as a base URL (scheme and host, optional port and path, no trailing slash).
-
-    Raises :class:`ConnectorError` when it is not an http(s) address with a host name.
-    """
-    if not isinstance(url, str) or not url.strip():
-        raise ConnectorError(_("The Mastodon server address is missing. Reconnect the account."))
-    url = url.strip()
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        host = None
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not host:
-        raise ConnectorError(
-            _("The Mastodon server address %(url)s is not valid: it should look like https://mastodon.social.")
-            % {"url": url[:200]}
-        )
-    if parts.username or parts.password or parts.query or parts.fragment:
-        raise ConnectorError(
-            _("The Mastodon server address should be only the server, like https://mastodon.social.")
-        )
-    return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
 
 
 def status_length(text: str) -> int:
@@ -198,7 +173,7 @@ class MastodonConnector(BaseConnector):
 
     @property
     def _base(self) -> str:
-        return validate_server_url(self.config.get("server"))
+        return check_server_url(self.config.get("server"), server=_("Mastodon server"), example="https://mastodon.social")
 
     @property
     def _host(self) -> str:

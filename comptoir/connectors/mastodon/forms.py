@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlsplit
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from comptoir.connectors.mastodon.client import STREAMS
+from comptoir.connectors.servers import clean_server_url
 
 _HANDLE_RE = re.compile(
     r"^@?(?P<name>[a-z0-9_](?:[a-z0-9_.-]{0,62}[a-z0-9_])?)@(?P<domain>(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
@@ -19,32 +19,6 @@ _HANDLE_RE = re.compile(
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9._~+/=-]{8,512}$")
 _HASHTAG_RE = re.compile(r"^\w{1,100}$")
 MAX_HASHTAGS = 10
-
-
-def clean_server_url(value: str) -> str:
-    """Normalise a server address typed by a person; ``https://`` is added when no scheme is given."""
-    value = (value or "").strip()
-    if not value:
-        return ""
-    if len(value) > 200:
-        raise forms.ValidationError(_("This address is too long for a server address."))
-    if "://" not in value and not value.lower().startswith(("javascript:", "data:", "mailto:", "file:")):
-        value = f"https://{value}"
-    try:
-        parts = urlsplit(value)
-        host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        raise forms.ValidationError(_("This is not a valid address, e.g. https://mastodon.social.")) from None
-    if parts.scheme not in ("http", "https"):
-        raise forms.ValidationError(_("The server address must start with https:// (or http://)."))
-    if not host or any(c.isspace() for c in value):
-        raise forms.ValidationError(_("This is not a valid address, e.g. https://mastodon.social."))
-    if parts.username or parts.password:
-        raise forms.ValidationError(_("Do not put a user name or password in the address."))
-    if parts.query or parts.fragment or parts.path.strip("/"):
-        raise forms.ValidationError(_("Give only the server, without a page: e.g. https://mastodon.social."))
-    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 class ConnectForm(forms.Form):
@@ -101,7 +75,7 @@ class ConnectForm(forms.Form):
         return f"@{match['name']}@{match['domain'].lower()}"
 
     def clean_server(self) -> str:
-        return clean_server_url(self.cleaned_data.get("server", ""))
+        return clean_server_url(self.cleaned_data.get("server", ""), example="https://mastodon.social", server=_("server"), empty="")
 
     def clean_access_token(self) -> str:
         token = self.cleaned_data["access_token"]

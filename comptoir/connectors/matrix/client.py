@@ -77,6 +77,7 @@ from comptoir.connectors.base import (
     RemoteRef,
     register,
 )
+from comptoir.connectors.servers import check_server_url
 from comptoir.lib.fetch import BlockedTarget, FetchError, check_url
 from comptoir.lib.sanitize import clean_html, html_to_text
 
@@ -99,27 +100,6 @@ _URL_RE = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
 # Reply fallbacks (before Matrix 1.13): quoted lines of the parent, then a blank line.
 _REPLY_FALLBACK_RE = re.compile(r"\A(?:>[^\n]*\n)+\n")
 _MX_REPLY_RE = re.compile(r"<mx-reply>.*?</mx-reply>", re.DOTALL | re.IGNORECASE)
-
-
-def validate_homeserver_url(url: Any) -> str:
-    """Return ``url`` as a base URL without trailing slash; raise :class:`ConnectorError` if invalid."""
-    if not isinstance(url, str) or not url.strip():
-        raise ConnectorError(_("The Matrix homeserver address is missing. Reconnect the account."))
-    url = url.strip()
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        parts, host = None, None
-    if parts is None or parts.scheme not in ("http", "https") or not host:
-        raise ConnectorError(
-            _("The Matrix homeserver address %(url)s is not valid: it should look like https://matrix.org.")
-            % {"url": url[:200]}
-        )
-    if parts.username or parts.password or parts.query or parts.fragment:
-        raise ConnectorError(_("The Matrix homeserver address should be only the server, like https://matrix.org."))
-    return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
 
 
 def marker(idempotency_key: str) -> str:
@@ -211,7 +191,7 @@ class MatrixConnector(BaseConnector):
 
     @property
     def _homeserver(self) -> str:
-        return validate_homeserver_url(self.config.get("homeserver"))
+        return check_server_url(self.config.get("homeserver"), server=_("Matrix homeserver"), example="https://matrix.org")
 
     @property
     def _host(self) -> str:

@@ -4,40 +4,17 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlsplit
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from comptoir.connectors.servers import clean_server_url
 
 _USER_ID_RE = re.compile(r"^@[a-z0-9._=/+-]{1,200}:(?P<server>[a-z0-9.-]+(?::\d{1,5})?|\[[0-9a-f:.]+\](?::\d{1,5})?)$", re.IGNORECASE)
 _ROOM_ID_RE = re.compile(r"^![A-Za-z0-9._~+=-]{1,255}(?::[A-Za-z0-9.:\[\]-]{1,255})?$")
 _ALIAS_RE = re.compile(r"^#[^\s:#!@/<>\"']{1,200}:[A-Za-z0-9.:\[\]-]{1,255}$")
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9._~+/=-]{8,1024}$")
 MAX_ROOMS = 20
-
-
-def clean_homeserver_url(value: str) -> str:
-    """Normalise a homeserver address typed by a person; ``https://`` is added when no scheme is given."""
-    value = (value or "").strip()
-    if len(value) > 200:
-        raise forms.ValidationError(_("This address is too long for a homeserver address."))
-    if "://" not in value and not value.lower().startswith(("javascript:", "data:", "mailto:", "file:")):
-        value = f"https://{value}"
-    try:
-        parts = urlsplit(value)
-        host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        raise forms.ValidationError(_("This is not a valid address, e.g. https://matrix.org.")) from None
-    if parts.scheme not in ("http", "https"):
-        raise forms.ValidationError(_("The homeserver address must start with https:// (or http://)."))
-    if not host or any(c.isspace() for c in value):
-        raise forms.ValidationError(_("This is not a valid address, e.g. https://matrix.org."))
-    if parts.username or parts.password:
-        raise forms.ValidationError(_("Do not put a user name or password in the address."))
-    if parts.query or parts.fragment or parts.path.strip("/"):
-        raise forms.ValidationError(_("Give only the homeserver, without a page: e.g. https://matrix.org."))
-    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 def _room(value: str) -> str:
@@ -103,7 +80,7 @@ class ConnectForm(forms.Form):
     )
 
     def clean_homeserver(self) -> str:
-        return clean_homeserver_url(self.cleaned_data["homeserver"])
+        return clean_server_url(self.cleaned_data["homeserver"], example="https://matrix.org", server=_("homeserver"))
 
     def clean_user_id(self) -> str:
         user_id = self.cleaned_data["user_id"].strip()
