@@ -179,3 +179,24 @@ def local_day_bounds(day: date, tzname: str) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
     end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
     return start, end
+
+
+def retry_after_seconds(value: object, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header value: delta-seconds or an HTTP date.
+
+    Returns None for a missing or unreadable value; a date in the past gives 0.
+    """
+    if not isinstance(value, str) or not value.strip():
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())

@@ -75,6 +75,7 @@ from comptoir.connectors.base import (
 from comptoir.connectors.servers import check_server_url
 from comptoir.lib.fetch import BlockedTarget, FetchError, check_url
 from comptoir.lib.sanitize import clean_html
+from comptoir.lib.timeutil import retry_after_seconds
 
 NETWORK = "bluesky"
 DEFAULT_SERVICE = "https://bsky.social"
@@ -734,7 +735,4 @@ def _error_message(exc: Exception) -> str:
 def _retry_after_header(exc: Exception) -> float | None:
     response = getattr(exc, "response", None) if isinstance(exc, RequestErrorBase) else None
     headers = getattr(response, "headers", None) or {}
-    value = headers.get("retry-after") if isinstance(headers, dict) else None
-    if isinstance(value, str) and value.strip().isdigit():
-        return float(value.strip())
-    return None
+    return retry_after_seconds(headers.get("retry-after") if isinstance(headers, dict) else None)

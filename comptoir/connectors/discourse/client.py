@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import email.utils
 import hashlib
 import hmac
 import json
@@ -78,6 +77,7 @@ from comptoir.connectors.base import (
 )
 from comptoir.lib.fetch import FetchError, FetchResponse, FetchTimeout, NetworkError, safe_fetch
 from comptoir.lib.sanitize import clean_html, clean_text, html_to_text
+from comptoir.lib.timeutil import retry_after_seconds
 
 NETWORK = "discourse"
 # Discourse's default max_post_length site setting; our text leaves room for the invisible
@@ -135,18 +135,10 @@ def _datetime(value: Any) -> dt.datetime | None:
 
 
 def _retry_after(response: FetchResponse) -> float | None:
-    header = response.headers.get("retry-after", "").strip()
-    if header.isdigit():
-        return float(header)
-    if header:
-        try:
-            when = email.utils.parsedate_to_datetime(header)
-        except (TypeError, ValueError):
-            when = None
-        if when is not None:
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=dt.UTC)
-            return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+    # Discourse also says how long to wait in its JSON error body.
+    seconds = retry_after_seconds(response.headers.get("retry-after"))
+    if seconds is not None:
+        return seconds
     try:
         wait = json.loads(response.content).get("extras", {}).get("wait_seconds")
     except (ValueError, AttributeError, RecursionError):

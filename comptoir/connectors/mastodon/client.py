@@ -27,7 +27,6 @@ Moderation targets: ``DELETE`` and ``REPORT`` take a status id (``FetchedItem.ex
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import re
 import time
 from dataclasses import replace
@@ -59,6 +58,7 @@ from comptoir.connectors.base import (
 from comptoir.connectors.servers import check_server_url
 from comptoir.lib.fetch import BlockedTarget, FetchError, FetchResponse, safe_fetch
 from comptoir.lib.sanitize import clean_html, html_to_text
+from comptoir.lib.timeutil import retry_after_seconds
 
 NETWORK = "mastodon"
 DEFAULT_MAX_CHARACTERS = 500
@@ -97,19 +97,9 @@ def _parse_time(value: Any) -> dt.datetime | None:
 
 
 def _retry_after(headers: httpx.Headers) -> float | None:
-    value = headers.get("retry-after")
-    if value:
-        value = value.strip()
-        if value.isdigit():
-            return float(value)
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            when = None
-        if when is not None:
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=dt.UTC)
-            return max((when - dt.datetime.now(dt.UTC)).total_seconds(), 0.0)
+    seconds = retry_after_seconds(headers.get("retry-after"))
+    if seconds is not None:
+        return seconds
     reset = _parse_time(headers.get("x-ratelimit-reset"))
     if reset is not None:
         return max((reset - dt.datetime.now(dt.UTC)).total_seconds(), 0.0)

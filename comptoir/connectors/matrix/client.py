@@ -80,6 +80,7 @@ from comptoir.connectors.base import (
 from comptoir.connectors.servers import check_server_url
 from comptoir.lib.fetch import BlockedTarget, FetchError, check_url
 from comptoir.lib.sanitize import clean_html, html_to_text
+from comptoir.lib.timeutil import retry_after_seconds
 
 NETWORK = "matrix"
 # The spec limits an event to 65 536 bytes; this leaves room for the HTML body and the envelope.
@@ -303,7 +304,7 @@ class MatrixConnector(BaseConnector):
             )
         if status == 429 or errcode == "M_LIMIT_EXCEEDED":
             retry_ms = getattr(response, "retry_after_ms", None)
-            retry_after = retry_ms / 1000 if retry_ms else _header_seconds(headers.get("Retry-After"))
+            retry_after = retry_ms / 1000 if retry_ms else retry_after_seconds(headers.get("Retry-After"))
             raise ConnectorError(
                 _("The Matrix homeserver %(host)s asks us to slow down (rate limit). Comptoir will try again later.")
                 % {"host": host},
@@ -317,7 +318,7 @@ class MatrixConnector(BaseConnector):
                 % {"host": host, "status": status or "?"},
                 retryable=True,
                 status=status,
-                retry_after=_header_seconds(headers.get("Retry-After")),
+                retry_after=retry_after_seconds(headers.get("Retry-After")),
             )
         if errcode == "M_FORBIDDEN" or status == 403:
             raise ConnectorError(
@@ -713,10 +714,3 @@ class MatrixConnector(BaseConnector):
                              _("remove %(user)s from the room") % {"user": target_user})
 
         self._call(work)
-
-
-def _header_seconds(value: Any) -> float | None:
-    if isinstance(value, str) and value.strip().isdigit():
-        return float(value.strip())
-    return None
-

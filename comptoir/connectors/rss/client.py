@@ -32,7 +32,6 @@ from __future__ import annotations
 import codecs
 import dataclasses
 import datetime as dt
-import email.utils
 import hashlib
 import io
 import json
@@ -59,6 +58,7 @@ from comptoir.connectors.base import (
 )
 from comptoir.lib.fetch import FetchError, FetchResponse, safe_fetch
 from comptoir.lib.sanitize import clean_html, clean_text, html_to_text
+from comptoir.lib.timeutil import retry_after_seconds
 from comptoir.lib.xml import InvalidXML, UnsafeXML, parse_xml
 
 NETWORK = "rss"
@@ -481,21 +481,6 @@ def parse_feed(data: bytes, *, url: str = "", content_type: str = "") -> ParsedF
 # --- Connector --------------------------------------------------------------------------------
 
 
-def _retry_after(response: FetchResponse) -> float | None:
-    value = response.headers.get("retry-after", "").strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value) if value else None
-    except (TypeError, ValueError):
-        when = None
-    if when is None:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
-
-
 def _seen_key(external_id: str) -> str:
     return hashlib.sha256(external_id.encode("utf-8")).hexdigest()[:16]
 
@@ -533,7 +518,7 @@ class RSSConnector(BaseConnector):
                 % {"status": status},
                 retryable=True,
                 status=status,
-                retry_after=_retry_after(response),
+                retry_after=retry_after_seconds(response.headers.get("retry-after")),
             )
         if status in (404, 410):
             raise ConnectorError(

@@ -35,7 +35,6 @@ Conditional GET (ETag / Last-Modified) avoids downloading an unchanged page.
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import hashlib
 import re
 from typing import Any, ClassVar
@@ -58,6 +57,7 @@ from comptoir.connectors.base import (
     register,
 )
 from comptoir.lib.fetch import FetchError, FetchResponse, safe_fetch
+from comptoir.lib.timeutil import retry_after_seconds
 
 from .page import Page, SelectorError, decode_html, read_page
 
@@ -76,21 +76,6 @@ def robots_agent() -> str:
     """Our product token in robots.txt terms: ``Comptoir`` from ``Comptoir/0.1 (+…)``."""
     agent = str(getattr(settings, "COMPTOIR_FETCH_USER_AGENT", "Comptoir"))
     return agent.split("/")[0].split()[0] or "Comptoir"
-
-
-def _retry_after(response: FetchResponse) -> float | None:
-    value = response.headers.get("retry-after", "").strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value) if value else None
-    except (TypeError, ValueError):
-        when = None
-    if when is None:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
 def _seen_key(value: str) -> str:
@@ -152,7 +137,7 @@ class WebPageConnector(BaseConnector):
                 % {"robots": robots_url, "status": response.status},
                 retryable=True,
                 status=response.status,
-                retry_after=_retry_after(response),
+                retry_after=retry_after_seconds(response.headers.get("retry-after")),
             )
         body = ""
         if response.status < 300:
@@ -207,7 +192,7 @@ class WebPageConnector(BaseConnector):
                 % {"status": status},
                 retryable=True,
                 status=status,
-                retry_after=_retry_after(response),
+                retry_after=retry_after_seconds(response.headers.get("retry-after")),
             )
         if status >= 400:
             raise ConnectorError(

@@ -198,3 +198,17 @@ def test_local_day_bounds_refuses_unknown_zones_and_datetimes():
         local_day_bounds(date(2026, 3, 29), "Europe/Lutece")
     with pytest.raises(TypeError):
         local_day_bounds(datetime(2026, 3, 29, 12, 0), "Europe/Paris")
+
+
+def test_retry_after_reads_seconds_and_http_dates():
+    from datetime import UTC, datetime
+
+    from comptoir.lib.timeutil import retry_after_seconds
+
+    now = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
+    assert retry_after_seconds("120") == 120.0
+    assert retry_after_seconds(" 5 ") == 5.0
+    assert retry_after_seconds("Mon, 23 Nov 2026 12:01:30 GMT", now=now) == 90.0
+    assert retry_after_seconds("Mon, 23 Nov 2026 11:00:00 GMT", now=now) == 0.0
+    for junk in (None, "", "soon", "-5", "1.5", 42, "Mon, 99 Foo"):
+        assert retry_after_seconds(junk, now=now) is None
