@@ -7,13 +7,10 @@ directory, stopped afterwards). Install the node side once with ``tests/peer/ins
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
-import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -191,34 +188,6 @@ def bsky(atproto_network) -> Accounts:
     fan = atproto_network.create_account("fan")
     return Accounts(cm, fan, connector_for(atproto_network, cm))
 
-
-class ResponseDroppingProxy:
-    """Forwards one HTTP request to the peer, waits for its answer, then hangs up without relaying it.
-
-    That is a post whose answer was lost on the way back: published, but the sender cannot know.
-    """
-
-    def __init__(self, upstream_port: int):
-        self.upstream_port = upstream_port
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.thread = threading.Thread(target=self._serve_once, daemon=True)
-        self.thread.start()
-
-    def _serve_once(self):
-        conn, _addr = self.listener.accept()
-        with conn, socket.create_connection(("127.0.0.1", self.upstream_port)) as upstream:
-            data = b""
-            while b"\r\n\r\n" not in data:
-                data += conn.recv(65536)
-            head, _sep, body = data.partition(b"\r\n\r\n")
-            match = re.search(rb"(?i)content-length: *(\d+)", head)
-            length = int(match.group(1)) if match else 0
-            while len(body) < length:
-                body += conn.recv(65536)
-            upstream.sendall(head + b"\r\n\r\n" + body)
-            upstream.recv(65536)  # the peer has answered
-        self.listener.close()
 
 
 @pytest.fixture(autouse=True)

@@ -21,7 +21,8 @@ from comptoir.connectors.base import (
     get_connector_class,
 )
 from comptoir.connectors.bluesky.client import MARKER, BlueskyConnector, grapheme_length, marker
-from comptoir.connectors.bluesky.tests.conftest import ResponseDroppingProxy, connector_for
+from comptoir.connectors.bluesky.tests.conftest import connector_for
+from comptoir.connectors.testing import ResponseDroppingProxy
 
 pytestmark = pytest.mark.peers
 

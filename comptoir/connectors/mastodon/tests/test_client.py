@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
-import socket
-import threading
 
 import pytest
 from mastodon.errors import MastodonNotFoundError
@@ -24,6 +21,7 @@ from comptoir.connectors.base import (
 )
 from comptoir.connectors.mastodon.client import MastodonConnector, status_length
 from comptoir.connectors.mastodon.tests.conftest import connector_for
+from comptoir.connectors.testing import ResponseDroppingProxy
 
 pytestmark = pytest.mark.peers
 
@@ -192,33 +190,6 @@ def test_the_same_key_publishes_once_and_can_be_found(alice, masto):
     client = masto.client("alice")
     assert len(client.account_statuses(client.me())) == 1
 
-
-class ResponseDroppingProxy:
-    """Forwards one HTTP request to the peer, waits for its answer, then hangs up without relaying it.
-
-    That is a post whose response was lost on the way back: published, but the sender cannot know.
-    """
-
-    def __init__(self, upstream_port: int):
-        self.upstream_port = upstream_port
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.thread = threading.Thread(target=self._serve_once, daemon=True)
-        self.thread.start()
-
-    def _serve_once(self):
-        conn, _addr = self.listener.accept()
-        with conn, socket.create_connection(("127.0.0.1", self.upstream_port)) as upstream:
-            data = b""
-            while b"\r\n\r\n" not in data:
-                data += conn.recv(65536)
-            head, _sep, body = data.partition(b"\r\n\r\n")
-            length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
-            while len(body) < length:
-                body += conn.recv(65536)
-            upstream.sendall(head + b"\r\n\r\n" + body)
-            upstream.recv(65536)  # the peer has answered: the status exists
-        self.listener.close()
 
 
 def test_a_lost_answer_is_an_unknown_outcome_that_find_published_resolves(masto):

@@ -23,7 +23,7 @@ from comptoir.connectors.base import (
     get_connector_class,
 )
 from comptoir.connectors.matrix.client import MARKER, MatrixConnector, marker
-from comptoir.connectors.matrix.tests.conftest import ResponseDroppingProxy
+from comptoir.connectors.testing import ResponseDroppingProxy
 
 pytestmark = pytest.mark.peers
 
