@@ -1,4 +1,3 @@
-import csv
 from datetime import date, datetime, time
 
 from django.contrib import messages
@@ -6,7 +5,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,8 +12,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from comptoir.connectors.base import registered_networks
+from comptoir.lib.csvexport import csv_download
 from comptoir.workspaces import roles
-from comptoir.workspaces.views import _csv_safe, _Echo, _get_membership
+from comptoir.workspaces.views import _get_membership
 
 from . import actions
 from .models import Item, LabelCorrection, Source
@@ -63,18 +62,13 @@ def stream(request, slug):
     workspace = membership.workspace
     items, filters = _filtered_items(request, workspace)
     if request.GET.get("format") == "csv":
-        writer = csv.writer(_Echo())
-
-        def rows():
-            yield writer.writerow(["published_at", "source", "kind", "author", "language", "sentiment", "intent", "title", "text", "url"])
-            for i in items.iterator(chunk_size=500):
-                yield writer.writerow([_csv_safe(v) for v in (
-                    i.published_at.isoformat() if i.published_at else "", i.source.label, i.kind,
-                    i.author.handle if i.author else "", i.language, i.sentiment, i.intent, i.title, i.text, i.url)])
-
-        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="stream-{workspace.slug}.csv"'
-        return response
+        rows = (
+            (i.published_at.isoformat() if i.published_at else "", i.source.label, i.kind, i.author.handle if i.author else "",
+             i.language, i.sentiment, i.intent, i.title, i.text, i.url)
+            for i in items.iterator(chunk_size=500)
+        )
+        return csv_download(f"stream-{workspace.slug}.csv", ["published_at", "source", "kind", "author", "language",
+                                                             "sentiment", "intent", "title", "text", "url"], rows)
     page = Paginator(items, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -1,4 +1,3 @@
-import csv
 import json
 
 from django.conf import settings
@@ -9,7 +8,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from comptoir.connectors.base import ACTION_LABELS, registered_networks
+from comptoir.lib.csvexport import csv_download
 
 from . import actions, roles
 from .demo import DEMO_ACCOUNTS, DEMO_PASSWORD
@@ -392,17 +392,6 @@ def channel_action(request, slug, channel_id):
 # Activity log --------------------------------------------------------------------------------
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _csv_safe(value) -> str:
-    # Spreadsheets run cells starting with these as formulas.
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @login_required
 def activity(request, slug):
     membership = _get_membership(request, slug, roles.VIEW_AUDIT)
@@ -414,20 +403,15 @@ def activity(request, slug):
     if actor_filter:
         events = events.filter(actor_label__icontains=actor_filter)
     if request.GET.get("format") == "csv":
-        writer = csv.writer(_Echo())
         tz = timezone.get_current_timezone()
-
-        def rows():
-            yield writer.writerow(["time", "actor", "via", "action", "object_type", "object_id", "object", "before", "after"])
-            for e in events.iterator(chunk_size=500):
-                yield writer.writerow([_csv_safe(v) for v in (
-                    timezone.localtime(e.created_at, tz).isoformat(), e.actor_label, e.via, e.action, e.object_type,
-                    e.object_id, e.object_repr, json.dumps(e.before, ensure_ascii=False) if e.before is not None else "",
-                    json.dumps(e.after, ensure_ascii=False) if e.after is not None else "")])
-
-        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="activity-{membership.workspace.slug}.csv"'
-        return response
+        rows = (
+            (timezone.localtime(e.created_at, tz).isoformat(), e.actor_label, e.via, e.action, e.object_type, e.object_id,
+             e.object_repr, json.dumps(e.before, ensure_ascii=False) if e.before is not None else "",
+             json.dumps(e.after, ensure_ascii=False) if e.after is not None else "")
+            for e in events.iterator(chunk_size=500)
+        )
+        return csv_download(f"activity-{membership.workspace.slug}.csv",
+                            ["time", "actor", "via", "action", "object_type", "object_id", "object", "before", "after"], rows)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     action_names = sorted({a.split(".")[0] for a in actions.audit_events_for(membership).values_list("action", flat=True).distinct()})
     return render(request, "workspaces/activity.html", {
