@@ -238,6 +238,8 @@ class BaseConnector:
     network: ClassVar[str] = ""
     label: ClassVar[str] = ""
     capabilities: ClassVar[Capabilities] = Capabilities(actions=frozenset())
+    # False for networks whose items are pushed to us or imported (webhook, CSV): never scheduled for polling.
+    polled: ClassVar[bool] = True
 
     def __init__(self, config: dict[str, Any] | None = None, credentials: dict[str, Any] | None = None):
         self.config = dict(config or {})

@@ -9,21 +9,23 @@ from django.utils.translation import gettext_lazy
 from comptoir.connectors.base import Action, registered_networks
 from comptoir.workspaces import audit, roles
 from comptoir.workspaces.actions import check_perm
-from comptoir.workspaces.models import Membership, Workspace
+from comptoir.workspaces.models import Membership
 
 from .models import Source
 
 
-def sync_channel_sources(workspace: Workspace) -> None:
-    """Every connected channel that can be read has exactly one source."""
-    networks = registered_networks()
-    for channel in workspace.channels.filter(source__isnull=True):
-        cls = networks.get(channel.network)
-        if cls is None or not cls.capabilities.can(Action.READ) or channel.config.get("demo"):
-            continue
-        Source.objects.get_or_create(channel=channel, defaults={
-            "workspace": workspace, "network": channel.network, "label": str(channel), "language": channel.language,
-            "next_poll_at": timezone.now()})
+def source_for_channel(channel) -> Source | None:
+    """The source that brings in a channel's items, created on first need; None for networks that cannot be read.
+
+    Polled networks are scheduled at once; pushed or imported ones (webhook, CSV) never are.
+    """
+    cls = registered_networks().get(channel.network)
+    if cls is None or not cls.capabilities.can(Action.READ):
+        return None
+    source, _created = Source.objects.get_or_create(channel=channel, defaults={
+        "workspace_id": channel.workspace_id, "network": channel.network, "label": str(channel),
+        "language": channel.language, "next_poll_at": timezone.now() if cls.polled else None})
+    return source
 
 
 @transaction.atomic
@@ -72,12 +74,6 @@ def do_remove_source(membership: Membership, source: Source) -> None:
     source.delete()
 
 
-
-
-def source_for_channel(channel) -> Source:
-    source, _created = Source.objects.get_or_create(channel=channel, defaults={
-        "workspace_id": channel.workspace_id, "network": channel.network, "label": str(channel), "language": channel.language})
-    return source
 
 
 def do_import_csv(membership: Membership, channel, data, *, preset: str, mapping: dict | None = None,

@@ -7,4 +7,11 @@ class StreamConfig(AppConfig):
     verbose_name = _("Stream")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_save
+
+        from comptoir.workspaces.models import Channel
+
         from . import clock  # noqa: F401  (registers the due-source claimer)
+        from .signals import channel_saved
+
+        post_save.connect(channel_saved, sender=Channel, dispatch_uid="stream.channel_source")

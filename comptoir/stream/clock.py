@@ -11,14 +11,9 @@ from .models import Source
 
 @claims.register("sources")
 def claim_due_sources() -> list[int]:
-    from comptoir.workspaces.models import Workspace
-
-    from .actions import sync_channel_sources
-
-    for workspace in Workspace.objects.filter(channels__source__isnull=True).distinct():
-        sync_channel_sources(workspace)
     now = timezone.now()
-    due = Source.objects.exclude(status=Source.Status.PAUSED).filter(Q(next_poll_at__lte=now) | Q(next_poll_at__isnull=True))
+    # A source without next_poll_at is never due: pushed or imported, or paused.
+    due = Source.objects.exclude(status=Source.Status.PAUSED).filter(next_poll_at__lte=now)
     due = due.filter(Q(channel__isnull=True) | Q(channel__status__in=["active", "error"]))
     # The claim moves next_poll_at one lease ahead: if the worker dies, the source comes due again.
     won = claims.claim_due(due, "next_poll_at", lambda s: {"next_poll_at": now + Source.CLAIM_LEASE})

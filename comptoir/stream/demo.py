@@ -60,10 +60,7 @@ def add_demo_items() -> int:
         ]
         result = store_fetched(source, fetched)
         created += result.created
-        try:
-            analyse_items.call(result.item_ids)
-        except ImportError:  # a server without the models still gets its demo
-            pass
+        analyse_items.call(result.item_ids)
     return created
 
 

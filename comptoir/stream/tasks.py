@@ -85,10 +85,6 @@ def _record_failure(source: Source, message: str, retry_after: float | None = No
 
 def hand_to_understanding(item_ids: list[int]) -> None:
     """The one place new items go to the understanding stage (batched in the worker)."""
-    import importlib.util
-
-    if importlib.util.find_spec("comptoir.understanding.pipeline") is None:
-        return  # no models installed on this server: items stay unanalysed, nothing fails
     for start in range(0, len(item_ids), 200):
         analyse_items.enqueue(item_ids[start:start + 200])
 

@@ -124,7 +124,6 @@ def channel_import(request, slug, channel_id):
 @login_required
 def sources(request, slug):
     membership = _get_membership(request, slug, roles.VIEW_CHANNELS)
-    actions.sync_channel_sources(membership.workspace)
     return render(request, "stream/sources.html", {
         "sources": membership.workspace.sources.select_related("channel"),
         "can_manage": roles.has_perm(membership.role, roles.MANAGE_CHANNELS),

@@ -25,6 +25,7 @@ from comptoir.connectors.base import (
 class CsvImportConnector(BaseConnector):
     """A channel filled by importing exported CSV files."""
 
+    polled = False
     network = "csv"
     label = "CSV"
     capabilities = Capabilities(actions=frozenset({Action.READ}))

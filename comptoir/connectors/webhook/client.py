@@ -403,6 +403,7 @@ class WebhookConnector(BaseConnector):
     refuses requests without ``X-Comptoir-Timestamp``.
     """
 
+    polled = False
     network: ClassVar[str] = "webhook"
     label: ClassVar[str] = gettext_lazy("Inbound webhook")  # type: ignore[assignment]
     capabilities: ClassVar[Capabilities] = Capabilities(

@@ -134,3 +134,17 @@ def test_the_host_slot_is_taken_once(db):
     assert acquire("example.org", 30) > timedelta(seconds=25)
     assert acquire("other.example", 30) == timedelta(0)
     assert acquire("", 30) == timedelta(0)
+
+
+def test_a_connected_channel_gets_a_scheduled_source_and_pushed_ones_are_never_polled(workspace, cm):
+    from comptoir.workspaces import actions as workspace_actions
+
+    member = membership_of(cm, workspace)
+    feed = workspace_actions.do_connect_channel(member, network="rss", handle="https://blog.example/feed",
+                                                config={"url": "https://blog.example/feed"}, credentials={})
+    hook = workspace_actions.do_connect_channel(member, network="webhook", handle="Formulaire",
+                                                config={"name": "Formulaire"}, credentials={"secret": "s" * 40})
+    csv = workspace_actions.do_connect_channel(member, network="csv", handle="Export", config={}, credentials={})
+    assert feed.source.next_poll_at is not None
+    assert hook.source.next_poll_at is None and csv.source.next_poll_at is None
+    assert clock.claim_due_sources() == [feed.source.pk]
