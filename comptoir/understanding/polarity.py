@@ -20,11 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .text import clean
+from .embeddings import prepare
 
 LEXICONS = Path(__file__).resolve().parent / "lexicons"
-# Like the embedding model, the lexicons read a message's first 1,500 characters.
-MAX_CHARS = 1500
 NAMES = ("en_compound", "en_pos", "en_neg", "fr_compound", "fr_pos", "fr_neg")
 DIM = len(NAMES)
 
@@ -61,7 +59,8 @@ def features(texts: list[str]) -> np.ndarray:
         return out
     english, french = _get_analysers()
     for i, text in enumerate(texts):
-        text = clean(text[: MAX_CHARS * 2])[:MAX_CHARS]
+        # The lexicons read exactly what the embedding model reads (cleaned, first 1,500 characters).
+        text = prepare(text)
         if not text:
             continue
         out[i, :3] = _scores(english, text)
