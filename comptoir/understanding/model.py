@@ -5,12 +5,16 @@ Artifacts are plain data, never pickles:
 * ``meta.json``       — version, heads (labels, column ranges, blend weight, escalation threshold);
 * ``fast_vocab.json`` — the fast pass's word and char n-gram vocabularies (order = column);
 * ``fast.npz``        — idf, int8 weights with one scale per column, biases;
-* ``embed.npz``       — float32 weights and biases of the heads on the embedding pass's inputs:
-  the 384-d embedding followed by the six lexicon polarity features (``polarity.py``).
+* ``embed.npz``       — the embedding pass: the mean and scale that standardise its inputs (the
+  384-d embedding followed by the six lexicon polarity features of ``polarity.py``), the kernel
+  centres and their RBF ``gamma``, and the heads' weights and biases on the kernel features.
 
 Each head is a multinomial logistic regression (binary heads are stored as two columns, the first
-all zeros, so a softmax gives the sigmoid). ``np.load(..., allow_pickle=False)`` refuses anything
-but arrays.
+all zeros, so a softmax gives the sigmoid). In the embedding pass it reads, instead of the inputs
+themselves, their RBF similarities to a thousand centres (k-means centres of the standardised
+training inputs): a Nyström approximation of a kernel machine, whose whitening matrix is folded
+into the weights at training time. ``np.load(..., allow_pickle=False)`` refuses anything but
+arrays.
 """
 
 from __future__ import annotations
@@ -55,6 +59,17 @@ def embed_inputs(vectors: np.ndarray, texts: list[str]) -> np.ndarray:
     return np.hstack([np.asarray(vectors, dtype=np.float32), polarity.features(texts)])
 
 
+def kernel_features(
+    x: np.ndarray, mean: np.ndarray, scale: np.ndarray, centres: np.ndarray, gamma: float
+) -> np.ndarray:
+    """``exp(-gamma * |z - c|²)`` for the standardised inputs ``z`` and each centre ``c``: ``(n, m)``."""
+    z = (np.asarray(x, dtype=np.float64) - mean) / scale
+    d2 = (z * z).sum(axis=1)[:, None] + (centres * centres).sum(axis=1)[None, :] - 2.0 * (z @ centres.T)
+    np.maximum(d2, 0.0, out=d2)
+    d2 *= -gamma
+    return np.exp(d2, out=d2)
+
+
 def quantise(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Symmetric int8 quantisation with one scale per column."""
     scale = np.abs(weights).max(axis=0) / 127.0
@@ -82,7 +97,11 @@ class Models:
             self.fast_w = z["weights"].astype(np.float32) * z["scale"]
             self.fast_b = z["bias"].astype(np.float64)
         with np.load(self.directory / "embed.npz", allow_pickle=False) as z:
-            self.embed_w = z["weights"].astype(np.float32)
+            self.embed_mean = z["mean"].astype(np.float64)
+            self.embed_scale = z["scale"].astype(np.float64)
+            self.centres = z["centres"].astype(np.float64)
+            self.gamma = float(z["gamma"][0])
+            self.embed_w = z["weights"].astype(np.float64)
             self.embed_b = z["bias"].astype(np.float64)
         self.featuriser = Featuriser(vocab["words"], vocab["chars"], idf)
         self._word_idf = {w: float(idf[i]) for w, i in self.featuriser.words.items() if " " not in w}
@@ -101,8 +120,10 @@ class Models:
 
     def embed_probs(self, vectors: np.ndarray, texts: list[str]) -> dict[str, np.ndarray]:
         """Probabilities of the embedding pass for ``texts``, given their embeddings."""
-        x = embed_inputs(vectors, texts).astype(np.float64)
-        return self._split(x @ self.embed_w.astype(np.float64) + self.embed_b)
+        k = kernel_features(
+            embed_inputs(vectors, texts), self.embed_mean, self.embed_scale, self.centres, self.gamma
+        )
+        return self._split(k @ self.embed_w + self.embed_b)
 
     def blend(self, fast: dict[str, np.ndarray], embedded: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return {

