@@ -253,6 +253,14 @@ class BaseConnector:
         package = cls.__module__.rsplit(".", 1)[0]
         return importlib.import_module(f"{package}.forms").ConnectForm
 
+    def _configured(self, key: str, allowed: tuple[str, ...]) -> list[str]:
+        """The options of ``allowed`` that the channel's settings list under ``key``, in ``allowed``'s
+        order; all of them when the setting is absent or not a list."""
+        chosen = self.config.get(key)
+        if not isinstance(chosen, list | tuple):
+            return list(allowed)
+        return [option for option in allowed if option in chosen]
+
     def _unsupported(self, what: str) -> NotSupported:
         return NotSupported(str(_("%(network)s cannot %(what)s.")) % {"network": self.label or self.network, "what": what})
 

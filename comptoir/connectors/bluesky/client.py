@@ -372,12 +372,6 @@ class BlueskyConnector(BaseConnector):
 
     # --- reading --------------------------------------------------------------------------------
 
-    def _streams(self) -> list[str]:
-        streams = self.config.get("streams")
-        if not isinstance(streams, list | tuple):
-            return list(STREAMS)
-        return [s for s in STREAMS if s in streams]
-
     def _searches(self) -> list[str]:
         searches = self.config.get("searches") or []
         if not isinstance(searches, list | tuple):
@@ -389,7 +383,7 @@ class BlueskyConnector(BaseConnector):
         cursor = dict(cursor or {})
         searches_cursor = dict(cursor.get("searches") or {}) if isinstance(cursor.get("searches"), dict) else {}
         items: dict[str, FetchedItem] = {}
-        streams = self._streams()
+        streams = self._configured("streams", STREAMS)
 
         if "posts" in streams:
             def author_page(client: Client, page: str | None) -> tuple[list[Any], str | None]:

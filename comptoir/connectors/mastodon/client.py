@@ -333,12 +333,6 @@ class MastodonConnector(BaseConnector):
 
     # --- Reading --------------------------------------------------------------------------------
 
-    def _streams(self) -> list[str]:
-        streams = self.config.get("streams")
-        if not isinstance(streams, list | tuple):
-            return list(STREAMS)
-        return [s for s in STREAMS if s in streams]
-
     def _hashtags(self) -> list[str]:
         tags = self.config.get("hashtags") or []
         if not isinstance(tags, list | tuple):
@@ -368,7 +362,7 @@ class MastodonConnector(BaseConnector):
                 has_more = True
             return entries
 
-        streams = self._streams()
+        streams = self._configured("streams", STREAMS)
         if "home" in streams:
             for status in page("/api/v1/timelines/home", "home"):
                 self._add(items, status, me)
