@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from comptoir.connectors.base import registered_networks
 from comptoir.lib.csvexport import csv_download
 from comptoir.workspaces import roles
-from comptoir.workspaces.views import _get_membership
+from comptoir.workspaces.access import get_membership
 
 from . import actions
 from .models import Item, LabelCorrection, Source
@@ -58,7 +58,7 @@ def _filtered_items(request, workspace):
 
 @login_required
 def stream(request, slug):
-    membership = _get_membership(request, slug, roles.VIEW_STREAM)
+    membership = get_membership(request, slug, roles.VIEW_STREAM)
     workspace = membership.workspace
     items, filters = _filtered_items(request, workspace)
     if request.GET.get("format") == "csv":
@@ -85,7 +85,7 @@ def stream(request, slug):
 @login_required
 @require_POST
 def item_correct(request, slug, item_id):
-    membership = _get_membership(request, slug, roles.MODERATE)
+    membership = get_membership(request, slug, roles.MODERATE)
     item = get_object_or_404(Item, pk=item_id, workspace=membership.workspace)
     try:
         actions.do_correct_label(membership, item, request.POST.get("task", "")[:20], request.POST.get("label", "")[:20])
@@ -107,7 +107,7 @@ def channel_import(request, slug, channel_id):
     from comptoir.connectors.csvimport.importer import CsvRejected
     from comptoir.workspaces.models import Channel
 
-    membership = _get_membership(request, slug, roles.MANAGE_CHANNELS)
+    membership = get_membership(request, slug, roles.MANAGE_CHANNELS)
     channel = get_object_or_404(Channel, pk=channel_id, workspace=membership.workspace, network="csv")
     form = ImportForm(request.POST or None, request.FILES or None)
     summary = None
@@ -123,7 +123,7 @@ def channel_import(request, slug, channel_id):
 
 @login_required
 def sources(request, slug):
-    membership = _get_membership(request, slug, roles.VIEW_CHANNELS)
+    membership = get_membership(request, slug, roles.VIEW_CHANNELS)
     return render(request, "stream/sources.html", {
         "sources": membership.workspace.sources.select_related("channel"),
         "can_manage": roles.has_perm(membership.role, roles.MANAGE_CHANNELS),
@@ -134,7 +134,7 @@ def sources(request, slug):
 @login_required
 @require_http_methods(["GET", "POST"])
 def source_add(request, slug, network):
-    membership = _get_membership(request, slug, roles.MANAGE_CHANNELS)
+    membership = get_membership(request, slug, roles.MANAGE_CHANNELS)
     if network not in LISTENING_NETWORKS or network not in registered_networks():
         return redirect("sources", slug=slug)
     cls = registered_networks()[network]
@@ -153,7 +153,7 @@ def source_add(request, slug, network):
 @login_required
 @require_POST
 def source_action(request, slug, source_id):
-    membership = _get_membership(request, slug, roles.MANAGE_CHANNELS)
+    membership = get_membership(request, slug, roles.MANAGE_CHANNELS)
     source = get_object_or_404(Source, pk=source_id, workspace=membership.workspace)
     action = request.POST.get("action", "")
     if source.network == "demo" and action in ("poll", "resume"):

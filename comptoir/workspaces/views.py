@@ -20,6 +20,7 @@ from comptoir.connectors.base import ACTION_LABELS, registered_networks
 from comptoir.lib.csvexport import csv_download
 
 from . import actions, roles
+from .access import get_membership
 from .demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from .forms import (
     AccountForm,
@@ -33,23 +34,6 @@ from .forms import (
 )
 from .models import ApiToken, Channel, Invitation, Membership, User, Workspace
 from .roles import ROLE_HELP, Role
-
-
-def _get_membership(request, slug: str, perm: str = roles.VIEW_WORKSPACE) -> Membership:
-    """The member's membership in workspace ``slug``: 404 if not a member, 403 if the role lacks ``perm``."""
-    membership = (
-        Membership.objects.select_related("workspace", "user")
-        .filter(workspace__slug=slug, user=request.user)
-        .first()
-    )
-    if membership is None:
-        raise Http404(_("No such workspace."))
-    request.membership = membership
-    if not roles.has_perm(membership.role, perm):
-        raise PermissionDenied(_("Your role in this workspace does not allow this."))
-    if request.user.last_workspace_id != membership.workspace_id:
-        User.objects.filter(pk=request.user.pk).update(last_workspace=membership.workspace)
-    return membership
 
 
 def _add_errors(form, exc: ValidationError) -> None:
@@ -153,7 +137,7 @@ def _first_steps(membership: Membership) -> list[dict]:
 
 @login_required
 def workspace_home(request, slug):
-    membership = _get_membership(request, slug)
+    membership = get_membership(request, slug)
     workspace = membership.workspace
     # The checklist is for those who set the workspace up.
     steps = _first_steps(membership) if roles.has_perm(membership.role, roles.EDIT_WORKSPACE) else []
@@ -170,7 +154,7 @@ def workspace_home(request, slug):
 @login_required
 @require_http_methods(["GET", "POST"])
 def workspace_settings(request, slug):
-    membership = _get_membership(request, slug, roles.EDIT_WORKSPACE)
+    membership = get_membership(request, slug, roles.EDIT_WORKSPACE)
     workspace = membership.workspace
     initial = {f: getattr(workspace, f) for f in actions.WORKSPACE_FIELDS}
     form = WorkspaceForm(request.POST or None, initial=initial)
@@ -191,7 +175,7 @@ def workspace_settings(request, slug):
 @login_required
 @require_http_methods(["GET", "POST"])
 def team(request, slug):
-    membership = _get_membership(request, slug, roles.VIEW_TEAM)
+    membership = get_membership(request, slug, roles.VIEW_TEAM)
     workspace = membership.workspace
     can_manage = roles.has_perm(membership.role, roles.MANAGE_TEAM)
     assignable = roles.roles_assignable_by(membership.role)
@@ -225,7 +209,7 @@ def _get_member(membership: Membership, member_id: int) -> Membership:
 @login_required
 @require_POST
 def member_role(request, slug, member_id):
-    membership = _get_membership(request, slug, roles.MANAGE_TEAM)
+    membership = get_membership(request, slug, roles.MANAGE_TEAM)
     target = _get_member(membership, member_id)
     form = RoleForm(request.POST)
     if not form.is_valid():
@@ -243,7 +227,7 @@ def member_role(request, slug, member_id):
 @login_required
 @require_POST
 def member_remove(request, slug, member_id):
-    membership = _get_membership(request, slug)
+    membership = get_membership(request, slug)
     target = _get_member(membership, member_id)
     try:
         actions.do_remove_member(membership, target)
@@ -260,7 +244,7 @@ def member_remove(request, slug, member_id):
 @login_required
 @require_POST
 def invitation_revoke(request, slug, invitation_id):
-    membership = _get_membership(request, slug, roles.MANAGE_TEAM)
+    membership = get_membership(request, slug, roles.MANAGE_TEAM)
     invitation = get_object_or_404(Invitation, pk=invitation_id, workspace_id=membership.workspace_id)
     try:
         actions.do_revoke_invitation(membership, invitation)
@@ -324,7 +308,7 @@ def _network_cards() -> list[dict]:
 
 @login_required
 def channels(request, slug):
-    membership = _get_membership(request, slug, roles.VIEW_CHANNELS)
+    membership = get_membership(request, slug, roles.VIEW_CHANNELS)
     items = membership.workspace.channels.all()
     return render(request, "workspaces/channels.html", {
         "channels": items, "can_manage": roles.has_perm(membership.role, roles.MANAGE_CHANNELS), "networks": _network_cards(),
@@ -340,7 +324,7 @@ def _connect_form_class(network: str):
 @login_required
 @require_http_methods(["GET", "POST"])
 def channel_connect(request, slug, network):
-    membership = _get_membership(request, slug, roles.MANAGE_CHANNELS)
+    membership = get_membership(request, slug, roles.MANAGE_CHANNELS)
     form_class = _connect_form_class(network)
     form = form_class(request.POST or None, request.FILES or None)
     extra = ChannelLabelForm(request.POST or None, prefix="channel")
@@ -369,7 +353,7 @@ def channel_connect(request, slug, network):
 @login_required
 @require_POST
 def channel_action(request, slug, channel_id):
-    membership = _get_membership(request, slug, roles.MANAGE_CHANNELS)
+    membership = get_membership(request, slug, roles.MANAGE_CHANNELS)
     channel = get_object_or_404(Channel, pk=channel_id, workspace_id=membership.workspace_id)
     action = request.POST.get("action", "")
     try:
@@ -394,7 +378,7 @@ def channel_action(request, slug, channel_id):
 
 @login_required
 def activity(request, slug):
-    membership = _get_membership(request, slug, roles.VIEW_AUDIT)
+    membership = get_membership(request, slug, roles.VIEW_AUDIT)
     events = actions.audit_events_for(membership)
     action_filter = request.GET.get("action", "")[:80]
     actor_filter = request.GET.get("actor", "")[:254]
