@@ -11,10 +11,10 @@ Artifacts are plain data, never pickles:
 
 Each head is a multinomial logistic regression (binary heads are stored as two columns, the first
 all zeros, so a softmax gives the sigmoid). In the embedding pass it reads, instead of the inputs
-themselves, their RBF similarities to a thousand centres (k-means centres of the standardised
-training inputs): a Nyström approximation of a kernel machine, whose whitening matrix is folded
-into the weights at training time. ``np.load(..., allow_pickle=False)`` refuses anything but
-arrays.
+themselves, their RBF similarities to about a thousand centres (k-means centres of the
+standardised training inputs): a Nyström approximation of a kernel machine, whose whitening matrix
+is folded into the weights at training time. ``np.load(..., allow_pickle=False)`` refuses anything
+but arrays.
 """
 
 from __future__ import annotations

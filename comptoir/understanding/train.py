@@ -373,31 +373,31 @@ class KernelMap:
 
         from .model import kernel_features
 
+        def as_stored(a: np.ndarray) -> np.ndarray:
+            # Stored as float32 and used as stored, so that training and serving compute the same thing.
+            return a.astype(np.float32).astype(np.float64)
+
         x = np.asarray(x, dtype=np.float64)
-        # Stored as float32 and used as stored, so that training and serving compute the same thing.
-        mean = x.mean(axis=0).astype(np.float32).astype(np.float64)
+        mean = as_stored(x.mean(axis=0))
         scale = x.std(axis=0)
         scale[scale < 1e-6] = 1.0
-        scale = scale.astype(np.float32).astype(np.float64)
+        scale = as_stored(scale)
         z = (x - mean) / scale
         k = max(1, min(n_centres, len(z) // MIN_CENTRE_TEXTS))
         kmeans = KMeans(n_clusters=k, n_init=1, random_state=SEED).fit(z)
         keep = np.bincount(kmeans.labels_, minlength=k) >= MIN_CENTRE_TEXTS
         if not keep.any():  # fewer texts than a centre needs (tiny test subsets)
             keep[:] = True
-        centres = kmeans.cluster_centers_[keep].astype(np.float32).astype(np.float64)
+        centres = as_stored(kmeans.cluster_centers_[keep])
         gamma = 1.0 / x.shape[1]
         u, s, _ = np.linalg.svd(kernel_features(centres, 0.0, 1.0, centres, gamma))
         whitening = u / np.sqrt(np.maximum(s, 1e-12))
         return cls(mean, scale, centres, gamma, whitening)
 
-    def kernel(self, x: np.ndarray) -> np.ndarray:
+    def features(self, x: np.ndarray) -> np.ndarray:
         from .model import kernel_features
 
-        return kernel_features(x, self.mean, self.scale, self.centres, self.gamma)
-
-    def features(self, x: np.ndarray) -> np.ndarray:
-        return self.kernel(x) @ self.whitening
+        return kernel_features(x, self.mean, self.scale, self.centres, self.gamma) @ self.whitening
 
 
 def _probs(x, w: np.ndarray, b: np.ndarray) -> np.ndarray:
