@@ -7,14 +7,17 @@ Artifacts are plain data, never pickles:
 * ``fast.npz``        — idf, int8 weights with one scale per column, biases;
 * ``embed.npz``       — the embedding pass: the mean and scale that standardise its inputs (the
   384-d embedding followed by the six lexicon polarity features of ``polarity.py``), the kernel
-  centres and their RBF ``gamma``, and the heads' weights and biases on the kernel features.
+  centres of every map one after the other (``offsets`` marks where each map's rows start) and
+  their RBF ``gamma``, and the heads' weights (one row per centre) and biases (one row per map).
 
 Each head is a multinomial logistic regression (binary heads are stored as two columns, the first
 all zeros, so a softmax gives the sigmoid). In the embedding pass it reads, instead of the inputs
 themselves, their RBF similarities to about a thousand centres (k-means centres of the
 standardised training inputs): a Nyström approximation of a kernel machine, whose whitening matrix
-is folded into the weights at training time. ``np.load(..., allow_pickle=False)`` refuses anything
-but arrays.
+is folded into the weights at training time. There are several such maps, from k-means runs with
+different seeds, each with its own heads; the embedding pass's probabilities are their mean, which
+keeps the output steady when a rebuild's k-means finds other centres.
+``np.load(..., allow_pickle=False)`` refuses anything but arrays.
 """
 
 from __future__ import annotations
@@ -100,6 +103,7 @@ class Models:
             self.embed_mean = z["mean"].astype(np.float64)
             self.embed_scale = z["scale"].astype(np.float64)
             self.centres = z["centres"].astype(np.float64)
+            self.offsets = z["offsets"].astype(np.int64)
             self.gamma = float(z["gamma"][0])
             self.embed_w = z["weights"].astype(np.float64)
             self.embed_b = z["bias"].astype(np.float64)
@@ -123,7 +127,11 @@ class Models:
         k = kernel_features(
             embed_inputs(vectors, texts), self.embed_mean, self.embed_scale, self.centres, self.gamma
         )
-        return self._split(k @ self.embed_w + self.embed_b)
+        per_map = [
+            self._split(k[:, a:b] @ self.embed_w[a:b] + self.embed_b[j])
+            for j, (a, b) in enumerate(zip(self.offsets[:-1], self.offsets[1:], strict=True))
+        ]
+        return {name: sum(p[name] for p in per_map) / len(per_map) for name in self.heads}
 
     def blend(self, fast: dict[str, np.ndarray], embedded: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return {

