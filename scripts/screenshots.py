@@ -30,12 +30,14 @@ def main(base: str) -> None:
             page.screenshot(path=OUT / f"stream-fr{suffix}.png", full_page=True)
             page.goto("/w/velo-lyon/activity/")
             page.screenshot(path=OUT / f"activity-fr{suffix}.png", full_page=True)
-            page.get_by_test_id("language-select").select_option("en")
+            with page.expect_navigation():  # the menu submits itself; wait for the new page
+                page.get_by_test_id("language-select").select_option("en")
             page.goto("/w/maison-lumiere/")
             page.screenshot(path=OUT / f"home-en{suffix}.png", full_page=True)
             page.goto("/w/maison-lumiere/channels/")
             page.screenshot(path=OUT / f"channels-en{suffix}.png", full_page=True)
-            page.get_by_test_id("language-select").select_option("fr")
+            with page.expect_navigation():  # the menu submits itself; wait for the new page
+                page.get_by_test_id("language-select").select_option("fr")
             page.context.close()
         browser.close()
 
