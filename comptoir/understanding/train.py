@@ -362,6 +362,18 @@ def _fit(x, y: Sequence[str], labels: tuple[str, ...], c: float, class_weight: s
     return w, b
 
 
+def _fit_fold(keep: np.ndarray, x, y: Sequence[str], weights: np.ndarray, spec: HeadSpec, c: float):
+    """``_fit`` on the rows a training fold keeps (``keep`` is a boolean mask over ``x``'s rows)."""
+    return _fit(
+        x[keep],
+        [lab for lab, k in zip(y, keep, strict=True) if k],
+        spec.labels,
+        c,
+        spec.class_weight,
+        weights[keep],
+    )
+
+
 @dataclass
 class KernelMap:
     """The embedding pass's feature map, fitted once on every embedding row of every head."""
@@ -583,18 +595,15 @@ def train(
             e_rows = rows[emask]
             folds = _folds(e_y)
             p_fast = np.zeros((len(e_texts), len(spec.labels)))
+            keep_embed = []  # per fold: the embedding rows it trains on
             for held in folds:
                 held_texts = {e_texts[i] for i in held}
                 keep_fast = np.array([t not in held_texts for t in task.texts])
-                fw, fb = _fit(
-                    x[keep_fast],
-                    [lab for lab, k in zip(y, keep_fast, strict=True) if k],
-                    spec.labels,
-                    spec.fast_c,
-                    spec.class_weight,
-                    sw[keep_fast],
-                )
+                fw, fb = _fit_fold(keep_fast, x, y, sw, spec, spec.fast_c)
                 p_fast[held] = _probs(x_all[e_rows[held]], fw, fb)
+                keep = np.ones(len(e_texts), dtype=bool)
+                keep[held] = False
+                keep_embed.append(keep)
             # The embedding pass's probabilities are the mean of every kernel map's head.
             p_embed = np.zeros_like(p_fast)
             for j, kmap in enumerate(kmaps):
@@ -602,17 +611,8 @@ def train(
                 w, embed_b[j, start:stop] = _fit(e_x, e_y, spec.labels, spec.embed_c, spec.class_weight, e_sw)
                 # Serving computes kernel(x) @ (whitening @ w): the whitening is folded into the weights.
                 embed_w[offsets[j] : offsets[j + 1], start:stop] = kmap.whitening @ w
-                for held in folds:
-                    keep_embed = np.ones(len(e_texts), dtype=bool)
-                    keep_embed[held] = False
-                    ew, eb = _fit(
-                        e_x[keep_embed],
-                        [lab for lab, k in zip(e_y, keep_embed, strict=True) if k],
-                        spec.labels,
-                        spec.embed_c,
-                        spec.class_weight,
-                        e_sw[keep_embed],
-                    )
+                for held, keep in zip(folds, keep_embed, strict=True):
+                    ew, eb = _fit_fold(keep, e_x, e_y, e_sw, spec, spec.embed_c)
                     p_embed[held] += _probs(e_x[held], ew, eb) / len(kmaps)
                 del e_x
             if folds:
