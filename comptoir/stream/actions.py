@@ -22,6 +22,8 @@ def source_for_channel(channel) -> Source | None:
     cls = registered_networks().get(channel.network)
     if cls is None or not cls.capabilities.can(Action.READ):
         return None
+    if channel.removed_at is not None:
+        return None
     source, _created = Source.objects.get_or_create(channel=channel, defaults={
         "workspace_id": channel.workspace_id, "network": channel.network, "label": str(channel),
         "language": channel.language, "next_poll_at": timezone.now() if cls.polled else None})
@@ -66,12 +68,67 @@ def do_set_source_paused(membership: Membership, source: Source, paused: bool) -
 
 
 @transaction.atomic
-def do_remove_source(membership: Membership, source: Source) -> None:
+def do_remove_source(membership: Membership, source: Source) -> int:
+    """Stop reading a listening source. What it brought stays in the Fil; returns how many messages."""
     check_perm(membership, roles.MANAGE_CHANNELS)
     _check_same_workspace(membership, source)
-    audit.record(membership.workspace, membership.user, "source.remove", source, before={"label": source.label,
-                 "network": source.network, "items": source.items.count()})
+    source = Source.objects.select_for_update().get(pk=source.pk)
+    if source.channel_id is not None:
+        raise ValidationError(_("This source belongs to a channel: remove the channel on the channels page."))
+    if source.removed_at is not None:
+        raise ValidationError(_("This listening source was already removed."))
+    kept = source.items.count()
+    source.removed_at, source.status, source.next_poll_at = timezone.now(), Source.Status.PAUSED, None
+    source.save(update_fields=["removed_at", "status", "next_poll_at"])
+    audit.record(membership.workspace, membership.user, "source.remove", source,
+                 before={"label": source.label, "network": source.network}, after={"messages_kept": kept})
+    return kept
+
+
+def erase_counts(source: Source) -> dict[str, int]:
+    """What erasing the messages of ``source`` would delete: messages and the label corrections made on them."""
+    from .models import LabelCorrection
+
+    return {"messages": source.items.count(),
+            "corrections": LabelCorrection.objects.filter(item__source=source).count()}
+
+
+def check_erase(membership: Membership, source: Source, confirmation: str) -> None:
+    check_perm(membership, roles.ERASE_MESSAGES)
+    _check_same_workspace(membership, source)
+    if source.removed_at is None:
+        raise ValidationError(_("Remove the channel or the source first: only the messages of a removed one can be "
+                                "erased."))
+    if (confirmation or "").strip() != source.label.strip():
+        raise ValidationError({"confirmation": _("Type the name exactly as shown (“%(name)s”) to confirm.")
+                               % {"name": source.label}})
+
+
+ERASE_BATCH = 1000
+
+
+@transaction.atomic
+def do_erase_messages(membership: Membership, source: Source, confirmation: str) -> dict[str, int]:
+    """Delete for good the messages a removed channel or source brought, their label corrections, and the
+    removed channel or source itself. Owners only, with the name typed as confirmation; logged with the counts.
+    """
+    from .models import Item, LabelCorrection
+
+    source = Source.objects.select_for_update().select_related("channel").get(pk=source.pk)
+    check_erase(membership, source, confirmation)
+    counts = erase_counts(source)
+    ids = list(Item.objects.filter(source=source).values_list("id", flat=True))
+    for start in range(0, len(ids), ERASE_BATCH):
+        chunk = ids[start:start + ERASE_BATCH]
+        LabelCorrection.objects.filter(item_id__in=chunk).delete()
+        Item.objects.filter(id__in=chunk).delete()
+    channel = source.channel
+    audit.record(membership.workspace, membership.user, "stream.erase", channel or source,
+                 before={"label": source.label, "network": source.network, **counts}, object_repr=source.label)
     source.delete()
+    if channel is not None:
+        channel.delete()
+    return counts
 
 
 
@@ -90,6 +147,8 @@ def do_import_csv(membership: Membership, channel, data, *, preset: str, mapping
     check_perm(membership, roles.MANAGE_CHANNELS)
     if channel.workspace_id != membership.workspace_id:
         raise PermissionDenied
+    if channel.removed_at is not None:
+        raise ValidationError(_("This channel was removed: connect it again to import into it."))
     source = source_for_channel(channel)
     batch: list = []
     stored = {"created": 0, "duplicates": 0}

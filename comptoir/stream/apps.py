@@ -10,8 +10,10 @@ class StreamConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from comptoir.workspaces.models import Channel
+        from comptoir.workspaces.signals import channel_removed as removed
 
         from . import clock  # noqa: F401  (registers the due-source claimer)
-        from .signals import channel_saved
+        from .signals import channel_removed, channel_saved
 
         post_save.connect(channel_saved, sender=Channel, dispatch_uid="stream.channel_source")
+        removed.connect(channel_removed, sender=Channel, dispatch_uid="stream.channel_removed")

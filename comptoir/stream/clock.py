@@ -13,7 +13,7 @@ from .models import Source
 def claim_due_sources() -> list[int]:
     now = timezone.now()
     # A source without next_poll_at is never due: pushed or imported, or paused.
-    due = Source.objects.exclude(status=Source.Status.PAUSED).filter(next_poll_at__lte=now)
+    due = Source.objects.current().exclude(status=Source.Status.PAUSED).filter(next_poll_at__lte=now)
     due = due.filter(Q(channel__isnull=True) | Q(channel__status__in=["active", "error"]))
     # The claim moves next_poll_at one lease ahead: if the worker dies, the source comes due again.
     won = claims.claim_due(due, "next_poll_at", lambda s: {"next_poll_at": now + Source.CLAIM_LEASE})

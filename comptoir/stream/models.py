@@ -8,10 +8,21 @@ from django.utils.translation import pgettext_lazy
 from comptoir.connectors.base import ItemKind
 
 
+class SourceQuerySet(models.QuerySet):
+    def current(self):
+        """Sources not removed. A removed source stays as a row: the messages it brought keep their origin."""
+        return self.filter(removed_at__isnull=True)
+
+    def removed(self):
+        return self.filter(removed_at__isnull=False)
+
+
 class Source(models.Model):
     """Something we poll: a connected channel or a listening source (feed, web page…).
 
     ``next_poll_at`` is the schedule; the clock claims due sources by moving it forward.
+    Removing a source (or its channel) sets ``removed_at`` and stops polling; nothing it brought
+    is deleted. Only the owner's explicit erase (``actions.do_erase_messages``) deletes messages.
     """
 
     class Status(models.TextChoices):
@@ -21,7 +32,9 @@ class Source(models.Model):
         NEW = "new", _("Not polled yet")
 
     workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE, related_name="sources")
-    channel = models.OneToOneField("workspaces.Channel", null=True, blank=True, on_delete=models.CASCADE, related_name="source")
+    # RESTRICT, never CASCADE: what came in through a channel is the community's history (only the
+    # deletion of the whole workspace takes it along).
+    channel = models.OneToOneField("workspaces.Channel", null=True, blank=True, on_delete=models.RESTRICT, related_name="source")
     network = models.CharField(_("network"), max_length=40)
     label = models.CharField(_("label"), max_length=200)
     config = models.JSONField(default=dict, blank=True)
@@ -35,6 +48,9 @@ class Source(models.Model):
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+
+    objects = SourceQuerySet.as_manager()
 
     MAX_BACKOFF = timedelta(hours=6)
     CLAIM_LEASE = timedelta(minutes=10)
@@ -71,7 +87,7 @@ class Item(models.Model):
     }
 
     workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE, related_name="items")
-    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="items")
+    source = models.ForeignKey(Source, on_delete=models.RESTRICT, related_name="items")
     channel = models.ForeignKey("workspaces.Channel", null=True, blank=True, on_delete=models.SET_NULL, related_name="items")
     external_id = models.CharField(max_length=500)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
@@ -129,7 +145,7 @@ class LabelCorrection(models.Model):
     }
 
     workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE, related_name="label_corrections")
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="corrections")
+    item = models.ForeignKey(Item, on_delete=models.RESTRICT, related_name="corrections")
     task = models.CharField(max_length=20)
     old_label = models.CharField(max_length=20, blank=True)
     new_label = models.CharField(max_length=20)

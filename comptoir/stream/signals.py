@@ -1,8 +1,33 @@
-"""A connected channel gets its source as soon as it is saved (workspaces cannot import stream)."""
+"""A channel's source follows the channel (workspaces cannot import stream, so the stream listens)."""
+
+from django.utils import timezone
+
+from comptoir.connectors.base import registered_networks
 
 
 def channel_saved(sender, instance, created: bool, **kwargs) -> None:
-    if created and not instance.config.get("demo"):
-        from .actions import source_for_channel
+    """A new channel gets its source; a removed channel connected again gets its source back, history included."""
+    if instance.config.get("demo") or instance.removed_at is not None:
+        return
+    from .actions import source_for_channel
+    from .models import Source
 
+    if created:
         source_for_channel(instance)
+        return
+    source = Source.objects.filter(channel=instance, removed_at__isnull=False).first()
+    if source is not None:
+        source.removed_at = None
+        source.status = Source.Status.NEW
+        source.consecutive_failures = 0
+        cls = registered_networks().get(instance.network)
+        source.next_poll_at = timezone.now() if cls is not None and cls.polled else None
+        source.save(update_fields=["removed_at", "status", "consecutive_failures", "next_poll_at"])
+
+
+def channel_removed(sender, channel, **kwargs) -> None:
+    """The source of a removed channel stops being read; what it brought stays."""
+    from .models import Source
+
+    Source.objects.filter(channel=channel).update(removed_at=channel.removed_at, status=Source.Status.PAUSED,
+                                                  next_poll_at=None)

@@ -23,7 +23,7 @@ def poll_source(source_id: int) -> dict:
     from .ingest import store_fetched
 
     source = Source.objects.select_related("channel", "workspace").filter(pk=source_id).first()
-    if source is None or source.status == Source.Status.PAUSED:
+    if source is None or source.status == Source.Status.PAUSED or source.removed_at is not None:
         return {"skipped": True}
     from .throttle import acquire, host_of
 

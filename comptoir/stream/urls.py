@@ -10,4 +10,6 @@ urlpatterns = [
     path("w/<slug:slug>/sources/", views.sources, name="sources"),
     path("w/<slug:slug>/sources/add/<str:network>/", views.source_add, name="source_add"),
     path("w/<slug:slug>/sources/<int:source_id>/", views.source_action, name="source_action"),
+    path("w/<slug:slug>/sources/<int:source_id>/remove/", views.source_remove, name="source_remove"),
+    path("w/<slug:slug>/sources/<int:source_id>/erase/", views.source_erase, name="source_erase"),
 ]

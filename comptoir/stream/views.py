@@ -2,13 +2,15 @@ from datetime import date, datetime, time
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from comptoir.connectors.base import registered_networks
@@ -108,7 +110,7 @@ def channel_import(request, slug, channel_id):
     from comptoir.workspaces.models import Channel
 
     membership = get_membership(request, slug, roles.MANAGE_CHANNELS)
-    channel = get_object_or_404(Channel, pk=channel_id, workspace=membership.workspace, network="csv")
+    channel = get_object_or_404(Channel.objects.connected(), pk=channel_id, workspace=membership.workspace, network="csv")
     form = ImportForm(request.POST or None, request.FILES or None)
     summary = None
     if request.method == "POST" and form.is_valid():
@@ -124,9 +126,12 @@ def channel_import(request, slug, channel_id):
 @login_required
 def sources(request, slug):
     membership = get_membership(request, slug, roles.VIEW_CHANNELS)
+    sources = membership.workspace.sources
     return render(request, "stream/sources.html", {
-        "sources": membership.workspace.sources.select_related("channel"),
+        "sources": sources.current().select_related("channel"),
+        "removed": sources.removed().filter(channel__isnull=True).annotate(kept=Count("items")).order_by("-removed_at"),
         "can_manage": roles.has_perm(membership.role, roles.MANAGE_CHANNELS),
+        "can_erase": roles.has_perm(membership.role, roles.ERASE_MESSAGES),
         "listening_networks": [(n, registered_networks()[n].label) for n in LISTENING_NETWORKS if n in registered_networks()],
     })
 
@@ -154,7 +159,7 @@ def source_add(request, slug, network):
 @require_POST
 def source_action(request, slug, source_id):
     membership = get_membership(request, slug, roles.MANAGE_CHANNELS)
-    source = get_object_or_404(Source, pk=source_id, workspace=membership.workspace)
+    source = get_object_or_404(Source.objects.current(), pk=source_id, workspace=membership.workspace)
     action = request.POST.get("action", "")
     if source.network == "demo" and action in ("poll", "resume"):
         messages.error(request, _("This demo source has no real network behind it: it cannot be read."))
@@ -163,11 +168,52 @@ def source_action(request, slug, source_id):
         messages.success(request, _("“%(label)s” will be read in a few seconds.") % {"label": source.label})
     elif action in ("pause", "resume"):
         actions.do_set_source_paused(membership, source, action == "pause")
-    elif action == "remove" and source.channel_id is None:
-        actions.do_remove_source(membership, source)
-        messages.success(request, _("Listening source removed."))
     else:
         messages.error(request, _("Unknown action."))
     return redirect("sources", slug=slug)
 
 
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def source_remove(request, slug, source_id):
+    """Removing a listening source says first what it touches: reading stops, messages stay."""
+    membership = get_membership(request, slug, roles.MANAGE_CHANNELS)
+    source = get_object_or_404(Source.objects.current(), pk=source_id, workspace=membership.workspace, channel__isnull=True)
+    if request.method == "POST":
+        try:
+            kept = actions.do_remove_source(membership, source)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, ngettext(
+                "Listening source “%(label)s” removed. Its %(count)s message stays in the stream.",
+                "Listening source “%(label)s” removed. Its %(count)s messages stay in the stream.",
+                kept) % {"label": source.label, "count": intcomma(kept)})
+        return redirect("sources", slug=slug)
+    return render(request, "stream/source_remove.html", {"source": source, "kept": source.items.count()})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def source_erase(request, slug, source_id):
+    """An owner erases for good the messages of a removed channel or source, typing its name to confirm."""
+    membership = get_membership(request, slug, roles.ERASE_MESSAGES)
+    source = get_object_or_404(Source.objects.removed().select_related("channel"), pk=source_id,
+                               workspace=membership.workspace)
+    error = ""
+    if request.method == "POST":
+        try:
+            counts = actions.do_erase_messages(membership, source, request.POST.get("confirmation", "")[:300])
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, ngettext(
+                "%(count)s message of “%(label)s” erased for good.",
+                "%(count)s messages of “%(label)s” erased for good.",
+                counts["messages"]) % {"count": intcomma(counts["messages"]), "label": source.label})
+            return redirect("channels" if source.channel_id else "sources", slug=slug)
+    return render(request, "stream/source_erase.html", {"source": source, "counts": actions.erase_counts(source),
+                                                        "error": error}, status=400 if error else 200)

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from comptoir.lib import crypto
 
 from . import audit, roles
+from .signals import channel_removed
 from .models import ApiToken, AuditEvent, Channel, Invitation, Membership, User, Workspace, validate_time_zone
 from .roles import Role
 
@@ -268,7 +269,8 @@ def check_channel(workspace: Workspace, network: str, handle: str, *, exclude_pk
         raise ValidationError({"network": _("Unknown network. Available: %(choices)s.") % {
             "choices": ", ".join(registered_networks()) or "—"}})
     handle = _clean_line(handle, "handle", 200)
-    if Channel.objects.filter(workspace=workspace, network=network, handle=handle).exclude(pk=exclude_pk).exists():
+    taken = Channel.objects.connected().filter(workspace=workspace, network=network, handle=handle)
+    if taken.exclude(pk=exclude_pk).exists():
         raise ValidationError({"handle": _("This account is already connected in this workspace.")})
     return network, handle
 
@@ -276,14 +278,21 @@ def check_channel(workspace: Workspace, network: str, handle: str, *, exclude_pk
 @transaction.atomic
 def do_connect_channel(actor: Membership, *, network: str, handle: str, config: dict, credentials: dict,
                        label: str = "", language: str = "") -> Channel:
+    """Connect an account; an account removed earlier comes back as the same channel, with its history."""
     check_perm(actor, roles.MANAGE_CHANNELS)
     network, handle = check_channel(actor.workspace, network, handle)
-    channel = Channel(workspace=actor.workspace, network=network, handle=handle, label=_clean_line(label, "label", 120, required=False),
-                      language=language if language in ("fr", "en") else "", config=config or {}, created_by=actor.user)
+    channel = Channel.objects.removed().select_for_update().filter(workspace=actor.workspace, network=network,
+                                                                   handle=handle).first()
+    action = "channel.reconnect" if channel else "channel.connect"
+    channel = channel or Channel(workspace=actor.workspace, network=network, handle=handle, created_by=actor.user)
+    channel.label = _clean_line(label, "label", 120, required=False)
+    channel.language = language if language in ("fr", "en") else ""
+    channel.config = config or {}
+    channel.status, channel.removed_at, channel.last_error = Channel.Status.ACTIVE, None, ""
     channel.credentials = credentials
     channel.save()
     # Credentials never reach the log: only which keys were set.
-    audit.record(actor.workspace, actor.user, "channel.connect", channel,
+    audit.record(actor.workspace, actor.user, action, channel,
                  after={**audit.snapshot(channel, CHANNEL_FIELDS), "credentials": sorted(credentials or {})})
     return channel
 
@@ -304,12 +313,26 @@ def do_set_channel_status(actor: Membership, channel: Channel, status: str) -> C
 
 
 @transaction.atomic
-def do_remove_channel(actor: Membership, channel: Channel) -> None:
+def do_remove_channel(actor: Membership, channel: Channel) -> int:
+    """Disconnect ``channel`` and erase its credentials. Its messages stay; returns how many.
+
+    The row stays (``removed_at``) so that every message keeps saying where it came from.
+    """
     check_perm(actor, roles.MANAGE_CHANNELS)
     if channel.workspace_id != actor.workspace_id:
         raise PermissionDenied
-    audit.record(actor.workspace, actor.user, "channel.remove", channel, before=audit.snapshot(channel, CHANNEL_FIELDS))
-    channel.delete()
+    channel = Channel.objects.select_for_update().get(pk=channel.pk)
+    if channel.removed_at is not None:
+        raise ValidationError(_("This channel was already removed."))
+    kept = channel.items.count()
+    before = audit.snapshot(channel, CHANNEL_FIELDS)
+    channel.status, channel.removed_at = Channel.Status.DISCONNECTED, timezone.now()
+    channel.credentials = {}
+    channel.save(update_fields=["status", "removed_at", "credentials_encrypted"])
+    channel_removed.send(sender=Channel, channel=channel)
+    audit.record(actor.workspace, actor.user, "channel.remove", channel, before=before,
+                 after={"status": channel.status, "credentials": [], "messages_kept": kept})
+    return kept
 
 
 def record_channel_result(channel_id: int, *, ok: bool, error: str = "") -> None:

@@ -71,6 +71,7 @@ class ChannelOut(Schema):
     last_error_at: datetime | None
     last_error: str
     created_at: datetime
+    removed_at: datetime | None
 
 
 class AuditOut(Schema):
@@ -181,7 +182,7 @@ def remove_member(request, slug: str, member_id: int):
 @router.get("/{slug}/channels", response=list[ChannelOut])
 def list_channels(request, slug: str):
     membership = _membership(request, slug, roles.VIEW_CHANNELS)
-    return list(Channel.objects.filter(workspace=membership.workspace))
+    return list(Channel.objects.connected().filter(workspace=membership.workspace))
 
 
 @router.get("/{slug}/channels/{channel_id}", response=ChannelOut)

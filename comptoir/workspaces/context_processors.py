@@ -16,9 +16,9 @@ def shell(request):
         workspace = membership.workspace
         counts = {
             "team": workspace.memberships.count(),
-            "channels": workspace.channels.count(),
-            "channel_errors": workspace.channels.filter(status="error").count(),
-            "source_errors": workspace.sources.filter(status="failing").count(),
+            "channels": workspace.channels.connected().count(),
+            "channel_errors": workspace.channels.connected().filter(status="error").count(),
+            "source_errors": workspace.sources.current().filter(status="failing").count(),
         }
     return {
         "demo_mode": settings.COMPTOIR_DEMO,

@@ -193,8 +193,21 @@ class AuditEvent(models.Model):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
 
 
+class ChannelQuerySet(models.QuerySet):
+    def connected(self):
+        """Channels not removed: removed ones stay as rows so that what came through them keeps its origin."""
+        return self.filter(removed_at__isnull=True)
+
+    def removed(self):
+        return self.filter(removed_at__isnull=False)
+
+
 class Channel(models.Model):
-    """A connected account of ours on a network. Its secrets are encrypted at rest."""
+    """A connected account of ours on a network. Its secrets are encrypted at rest.
+
+    Removing a channel never deletes the row: it is disconnected (``removed_at`` set, credentials
+    erased) and the messages that came through it stay, shown as "from a removed channel".
+    """
 
     class Status(models.TextChoices):
         ACTIVE = "active", _("Connected")
@@ -215,6 +228,9 @@ class Channel(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+
+    objects = ChannelQuerySet.as_manager()
 
     class Meta:
         ordering = ["network", "handle"]

@@ -24,5 +24,6 @@ urlpatterns = [
     path("w/<slug:slug>/channels/", views.channels, name="channels"),
     path("w/<slug:slug>/channels/connect/<str:network>/", views.channel_connect, name="channel_connect"),
     path("w/<slug:slug>/channels/<int:channel_id>/", views.channel_action, name="channel_action"),
+    path("w/<slug:slug>/channels/<int:channel_id>/remove/", views.channel_remove, name="channel_remove"),
     path("w/<slug:slug>/activity/", views.activity, name="activity"),
 ]

@@ -6,14 +6,17 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import password_validation
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from comptoir.connectors.base import ACTION_LABELS, registered_networks
@@ -123,7 +126,7 @@ def _first_steps(membership: Membership) -> list[dict]:
     workspace = membership.workspace
     steps = [
         {"done": True, "label": _("Create the workspace"), "url": None, "icon": "shop"},
-        {"done": workspace.channels.exists(), "label": _("Connect a first channel"),
+        {"done": workspace.channels.connected().exists(), "label": _("Connect a first channel"),
          "url": reverse("channels", args=[workspace.slug]), "icon": "plug"},
         {"done": workspace.memberships.count() > 1 or workspace.invitations.exists(), "label": _("Invite your team"),
          "url": reverse("team", args=[workspace.slug]), "icon": "people"},
@@ -141,7 +144,7 @@ def workspace_home(request, slug):
     workspace = membership.workspace
     # The checklist is for those who set the workspace up.
     steps = _first_steps(membership) if roles.has_perm(membership.role, roles.EDIT_WORKSPACE) else []
-    channels = list(workspace.channels.all()[:8])
+    channels = list(workspace.channels.connected()[:8])
     recent = []
     if roles.has_perm(membership.role, roles.VIEW_AUDIT):
         recent = list(workspace.audit_events.select_related("actor")[:6])
@@ -309,9 +312,11 @@ def _network_cards() -> list[dict]:
 @login_required
 def channels(request, slug):
     membership = get_membership(request, slug, roles.VIEW_CHANNELS)
-    items = membership.workspace.channels.all()
+    channels = membership.workspace.channels
     return render(request, "workspaces/channels.html", {
-        "channels": items, "can_manage": roles.has_perm(membership.role, roles.MANAGE_CHANNELS), "networks": _network_cards(),
+        "channels": channels.connected(), "can_manage": roles.has_perm(membership.role, roles.MANAGE_CHANNELS),
+        "removed": channels.removed().annotate(kept=Count("items")).select_related("source").order_by("-removed_at"),
+        "can_erase": roles.has_perm(membership.role, roles.ERASE_MESSAGES), "networks": _network_cards(),
     })
 
 
@@ -363,14 +368,31 @@ def channel_action(request, slug, channel_id):
         elif action == "resume":
             actions.do_set_channel_status(membership, channel, Channel.Status.ACTIVE)
             messages.success(request, _("Channel resumed."))
-        elif action == "remove":
-            actions.do_remove_channel(membership, channel)
-            messages.success(request, _("Channel removed. Its credentials were deleted."))
         else:
             messages.error(request, _("Unknown action."))
     except ValidationError as exc:
         _flash_error(request, exc)
     return redirect("channels", slug=slug)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def channel_remove(request, slug, channel_id):
+    """Removing a channel says first what it touches: credentials erased, messages kept."""
+    membership = get_membership(request, slug, roles.MANAGE_CHANNELS)
+    channel = get_object_or_404(Channel.objects.connected(), pk=channel_id, workspace_id=membership.workspace_id)
+    if request.method == "POST":
+        try:
+            kept = actions.do_remove_channel(membership, channel)
+        except ValidationError as exc:
+            _flash_error(request, exc)
+        else:
+            messages.success(request, ngettext(
+                "Channel %(channel)s removed and its credentials erased. Its %(count)s message stays in the stream.",
+                "Channel %(channel)s removed and its credentials erased. Its %(count)s messages stay in the stream.",
+                kept) % {"channel": channel, "count": intcomma(kept)})
+        return redirect("channels", slug=slug)
+    return render(request, "workspaces/channel_remove.html", {"channel": channel, "kept": channel.items.count()})
 
 
 # Activity log --------------------------------------------------------------------------------

@@ -107,7 +107,9 @@ def test_pausing_and_removing_a_channel_is_logged(workspace, cm):
     actions.do_remove_channel(member, channel)
     assert list(AuditEvent.objects.filter(action__startswith="channel.").order_by("id").values_list("action", flat=True)) == [
         "channel.connect", "channel.status", "channel.remove"]
-    assert not Channel.objects.exists()
+    channel.refresh_from_db()
+    assert channel.removed_at and channel.status == Channel.Status.DISCONNECTED and channel.credentials == {}
+    assert not Channel.objects.connected().exists()
 
 
 def test_the_connect_page_tests_a_connection_and_reports_why_it_failed(workspace, cm, as_user):
