@@ -21,9 +21,9 @@ from django.utils.translation import gettext as _
 from comptoir.lib import crypto
 
 from . import audit, roles
-from .signals import channel_removed
 from .models import ApiToken, AuditEvent, Channel, Invitation, Membership, User, Workspace, validate_time_zone
 from .roles import Role
+from .signals import channel_removed
 
 logger = logging.getLogger("comptoir.workspaces")
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")

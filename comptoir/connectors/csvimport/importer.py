@@ -7,10 +7,12 @@ the first rows whose cells are known column names, so a title line above the hea
 :func:`parse_rows` streams the file (it never holds it whole) and yields, row by row, an item,
 a :class:`RowError` saying in words what is wrong with that row, or a :class:`DuplicateRow` for
 an id already seen in the same file. Problems with the whole file (empty, binary, an Excel
-workbook, too many columns, a mapped column that does not exist, no text column) raise
-:class:`CsvRejected` before the first row is yielded. Two limits can only show up later and
-also raise it mid-way: a file past :data:`MAX_FILE_BYTES` whose size was not known up front,
-and a row with thousands of fields. Callers store rows in one transaction so nothing is kept.
+workbook, too many columns, two columns with the same name, a mapped column that does not exist, no
+text column) raise :class:`CsvRejected` before the first row is yielded. Some can only show up later
+and also raise it mid-way: a file past :data:`MAX_FILE_BYTES` whose size was not known up front, a
+row with thousands of fields, and broken quotes — an unclosed quote would otherwise glue every row
+after it into one cell, so the file is refused with the line numbers instead (:func:`_strict_records`).
+Callers store rows in one transaction so nothing is kept.
 
 Limits: :data:`MAX_FILE_BYTES` (50 MB), :data:`MAX_COLUMNS` (200), :data:`MAX_FIELD_CHARS`
 (csv's own ``field_size_limit``, 131,072 characters by default; this module does not change
@@ -29,7 +31,6 @@ import csv
 import datetime as dt
 import hashlib
 import io
-import itertools
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -39,6 +40,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from django.template.defaultfilters import filesizeformat
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from comptoir.connectors.base import Author, FetchedItem, ItemKind
@@ -308,10 +310,30 @@ def _decode_head(data: bytes) -> tuple[str, str]:
 
 
 def _records(lines: list[str], delimiter: str, limit: int) -> list[list[str]]:
-    try:
-        return list(itertools.islice(csv.reader(lines, delimiter=delimiter, strict=False), limit))
-    except csv.Error:
-        return []
+    """The first ``limit`` records of ``lines``; those before a broken one when one breaks."""
+    reader = csv.reader(lines, delimiter=delimiter, strict=False)
+    records: list[list[str]] = []
+    while len(records) < limit:
+        try:
+            records.append(next(reader))
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            if "field limit" in str(exc):
+                raise _cell_too_large(reader.line_num) from exc
+            break
+    return records
+
+
+def _cell_too_large(line: int) -> CsvRejected:
+    return CsvRejected(
+        _(
+            "Line %(line)d holds a cell longer than %(max)s characters, which Comptoir cannot read. Check the "
+            "quotes around that line (a missing closing quote makes one cell of the rest of the file), or "
+            "shorten that cell, then import the file again."
+        )
+        % {"line": line, "max": number_format(MAX_FIELD_CHARS, force_grouping=True)}
+    )
 
 
 def _delimiter(lines: list[str]) -> str:
@@ -362,6 +384,7 @@ def sniff(file_bytes: bytes) -> CsvSniff:
     best = max(scored)
     index = best[2] if best[0] > 0 else min(i for _s, _n, i in scored)
     header = tuple(clean_text(cell).strip().removeprefix("\ufeff") for cell in records[index])
+    _check_unique_names(header, index + 1)
     if len(header) > MAX_COLUMNS:
         raise CsvRejected(
             _(
@@ -373,6 +396,24 @@ def sniff(file_bytes: bytes) -> CsvSniff:
     return CsvSniff(
         encoding=encoding, delimiter=delimiter, header=header, header_row=index + 1, newline=newline
     )
+
+
+def _check_unique_names(header: tuple[str, ...], line: int) -> None:
+    """Two columns with the same name would make the mapping and the raw row ambiguous: refuse them."""
+    seen: dict[str, int] = {}
+    for position, name in enumerate(header, start=1):
+        key = presets.normalize(name)
+        if not key:
+            continue  # Excel writes empty names for trailing separators: harmless.
+        if key in seen:
+            raise CsvRejected(
+                _(
+                    "The header (line %(line)d) names two columns “%(name)s” (columns %(first)d and %(second)d). "
+                    "Rename one of them in the file, then import it again."
+                )
+                % {"line": line, "name": name, "first": seen[key], "second": position}
+            )
+        seen[key] = position
 
 
 # --- Columns ----------------------------------------------------------------------------------
@@ -594,6 +635,75 @@ def _read_head(stream: IO[bytes]) -> bytes:
     return head
 
 
+class _LineTap:
+    """Hands lines to ``csv.reader`` and remembers those of the record being read."""
+
+    def __init__(self, lines: Iterable[str]):
+        self._lines = iter(lines)
+        self.pending: list[str] = []
+
+    def __iter__(self) -> _LineTap:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self.pending.append(line)
+        return line
+
+
+def _broken_quotes(first: int, last: int) -> CsvRejected:
+    if first == last:
+        where = _("line %(line)d") % {"line": first}
+    else:
+        where = _("lines %(first)d to %(last)d") % {"first": first, "last": last}
+    return CsvRejected(
+        _(
+            "The quotes of the file are broken at %(where)s: a cell opens a quote (\") that is not closed where it "
+            "should be, which would glue the rows that follow into one message. Nothing was imported: fix the "
+            "quotes around line %(line)d (or export the file again) and import it again."
+        )
+        % {"where": where, "line": first}
+    )
+
+
+_TOO_LARGE: list[str] = []  # stands for a row with a cell past csv's field limit
+
+
+def _strict_records(lines: Iterable[str], info: CsvSniff) -> Iterator[list[str]]:
+    """Records of the file, refusing it when its quotes break instead of merging rows into one.
+
+    ``csv``'s forgiving mode reads an unclosed quote as a cell that runs on, over the following rows,
+    until the next quote or the end of the file; strict mode raises at the break instead. A cell
+    that spans several lines, some of which hold as many separators as a whole row, is the same
+    accident with a quote that happened to close later. Only an unclosed quote on the very last
+    line glues nothing, so that row is kept as written.
+    """
+    tap = _LineTap(lines)
+    reader = csv.reader(tap, delimiter=info.delimiter, strict=True)
+    row_separators = max(3, info.columns - 1)
+    while True:
+        tap.pending.clear()
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            first, last = reader.line_num - len(tap.pending) + 1, reader.line_num
+            if "field limit" in str(exc):
+                if len(tap.pending) == 1 and tap.pending[0].count('"') % 2 == 0:
+                    yield _TOO_LARGE  # within one line: the next line starts a row of its own
+                    continue
+                raise _cell_too_large(first) from exc
+            if "unexpected end of data" in str(exc) and len(tap.pending) == 1:
+                yield next(csv.reader(tap.pending, delimiter=info.delimiter, strict=False))
+                return
+            raise _broken_quotes(first, last) from exc
+        if len(tap.pending) > 1 and any(part.count(info.delimiter) >= row_separators
+                                        for cell in record for part in cell.split("\n")[1:]):
+            raise _broken_quotes(reader.line_num - len(tap.pending) + 1, reader.line_num)
+        yield record
+
+
 def parse_rows(
     source: bytes | bytearray | memoryview | IO[bytes],
     *,
@@ -634,24 +744,14 @@ def parse_rows(
         default_kind=default_kind or chosen.default_kind,
     )
     counting = _CountingStream(head, stream)
-    reader = csv.reader(_text_lines(counting, info), delimiter=info.delimiter, strict=False)
+    records = _strict_records(_text_lines(counting, info), info)
     line = done = 0
-    while True:
-        try:
-            record = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            line += 1
-            done += 1
-            reason = str(exc)
-            if "field limit" in reason:
-                reason = _("a field is longer than %(max)d characters") % {"max": csv.field_size_limit()}
-            else:
-                reason = _("the row cannot be read (%(error)s)") % {"error": reason}
-            yield RowError(line, reason)
-            continue
+    for record in records:
         line += 1
+        if record is _TOO_LARGE:
+            done += 1
+            yield RowError(line, _("a field is longer than %(max)d characters") % {"max": MAX_FIELD_CHARS})
+            continue
         if line <= info.header_row or not any(cell.strip() for cell in record):
             continue  # the header, what stands above it, blank rows
         done += 1

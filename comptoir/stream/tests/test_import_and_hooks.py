@@ -144,3 +144,25 @@ def test_only_channel_managers_of_this_workspace_import(workspace, analyst, outs
     assert _upload(as_user(analyst), csv_channel, "e.csv", data).status_code == 403
     assert _upload(as_user(outsider), csv_channel, "e.csv", data).status_code == 404
     assert not Item.objects.exists()
+
+
+def _glued_export() -> bytes:
+    lines = ["ID,Comment,Author,Date", "1,Premier,zoe,2025-03-01", '2,"Commande jamais reçue,alice,2025-03-01']
+    lines += [f"{n},Message numéro {n},bob,2025-03-02" for n in range(3, 201)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_a_file_with_an_unclosed_quote_is_refused_from_the_page_and_nothing_is_merged(workspace, cm, as_user,
+                                                                                        csv_channel):
+    body = _upload(as_user(cm), csv_channel, "export.csv", _glued_export()).content.decode()
+    assert "invalid-feedback" in body and "201" in body
+    assert not Item.objects.exists()
+
+
+def test_a_file_with_an_unclosed_quote_is_refused_from_the_command_line(csv_channel, tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes(_glued_export())
+    with pytest.raises(CommandError, match="lines 3 to 201"):
+        call_command("import", "csv", str(path), "--channel", str(csv_channel.pk), stdout=io.StringIO(),
+                     stderr=io.StringIO())
+    assert not Item.objects.exists()

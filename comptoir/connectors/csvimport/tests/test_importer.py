@@ -346,3 +346,67 @@ def test_only_web_links_are_kept():
     data = b"ID,Comment,Link\nr1,a,javascript:alert(1)\nr2,b,https://exemple.fr/x\n"
     first, second = items(rows(data))
     assert first.url == "" and second.url == "https://exemple.fr/x"
+
+
+# --- Broken structure: refused, never merged ----------------------------------------------------
+
+
+def _export(rows_after: list[str], broken: str = '2,"Commande jamais reçue,alice,2025-03-01') -> bytes:
+    lines = ["ID,Comment,Author,Date", "1,Premier message,zoe,2025-03-01", broken, *rows_after]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_an_unclosed_quote_is_refused_instead_of_swallowing_the_rows_after_it():
+    data = _export([f"{n},Message numéro {n},bob,2025-03-02" for n in range(3, 201)])
+    with pytest.raises(CsvRejected, match=r"lines 3 to 201") as exc:
+        rows(data)
+    assert "Nothing was imported" in exc.value.message
+
+
+def test_an_unclosed_quote_met_by_another_quote_is_refused_at_that_line():
+    data = _export(["3,Deuxième,bob,2025-03-02", '4,"Troisième",carol,2025-03-02', "5,Quatrième,dan,2025-03-02"])
+    with pytest.raises(CsvRejected, match=r"lines 3 to 5"):
+        rows(data)
+
+
+def test_rows_glued_by_a_quote_that_closes_later_are_refused():
+    # The stray quote of line 3 closes on line 8 right before a separator: csv reads one 4-column "row".
+    data = _export([f"{n},Message {n},bob,2025-03-02" for n in range(4, 8)] + ['8,fin",carol,2025-03-03',
+                                                                                "9,Dernier,dan,2025-03-03"])
+    with pytest.raises(CsvRejected, match=r"lines 3 to 8"):
+        rows(data)
+
+
+def test_a_real_multiline_comment_is_still_one_message():
+    data = _export(["3,Merci,bob,2025-03-02"], broken='2,"Bonjour,\nvoici ma question, en deux lignes.",alice,2025-03-01')
+    texts = [i.text for i in items(rows(data))]
+    assert texts == ["Premier message", "Bonjour,\nvoici ma question, en deux lignes.", "Merci"]
+
+
+def test_an_unclosed_quote_on_the_last_line_keeps_that_row_only():
+    data = _export([], broken='2,"Jamais fermé')
+    assert [i.text for i in items(rows(data))] == ["Premier message", "Jamais fermé"]
+
+
+def test_a_cell_too_large_in_the_first_rows_is_named_not_called_empty():
+    data = b'ID,Comment\n1,"' + b"x" * 200_000 + b'\nsuite"\n2,ok\n'
+    with pytest.raises(CsvRejected) as exc:
+        sniff(data)
+    assert "empty" not in exc.value.message and "Line 2" in exc.value.message and "longer than" in exc.value.message
+
+
+def test_a_quoted_cell_too_large_further_down_rejects_the_file():
+    data = b"ID,Comment\n" + b"".join(b"%d,ok\n" % n for n in range(1, 2000)) + b'2000,"' + b"y\n" * 70_000 + b'"\n'
+    with pytest.raises(CsvRejected, match="longer than"):
+        rows(data)
+
+
+@pytest.mark.parametrize("header", ["ID,Comment,Comment", "ID,Texte,Auteur,texte ", "Date;Message;Date"])
+def test_duplicate_column_names_are_refused(header):
+    data = (header + "\n" + ",".join(["1"] * 3) + "\n").encode()
+    with pytest.raises(CsvRejected, match="two columns"):
+        sniff(data)
+
+
+def test_empty_column_names_from_trailing_separators_are_fine():
+    assert sniff(b"ID;Comment;;;\n1;Bonjour;;;\n").header == ("ID", "Comment", "", "", "")
