@@ -1,19 +1,30 @@
 """CSV downloads of what a table shows, streamed, safe to open in a spreadsheet."""
 
 import csv
+import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.http import StreamingHttpResponse
 
-# Spreadsheets run cells starting with these as formulas.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Spreadsheets run cells starting with these as formulas; tab, CR and LF start a cell some of them trim.
+_FORMULA_CHARS = frozenset("=+-@")
+_CONTROL_STARTS = ("\t", "\r", "\n")
+
+
+def _runs_as_formula(text: str) -> bool:
+    if text.startswith(_CONTROL_STARTS):
+        return True
+    # Spreadsheets skip leading blanks and read full-width and small forms (＝＋－＠, ﹦﹢﹣) as the ASCII
+    # signs: NFKC folds those into =+-@.
+    first = text.lstrip()[:1]
+    return bool(first) and unicodedata.normalize("NFKC", first)[:1] in _FORMULA_CHARS
 
 
 def csv_cell(value: Any) -> str:
     """``value`` as text, with a leading quote when a spreadsheet would read it as a formula."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    return "'" + text if _runs_as_formula(text) else text
 
 
 class _Echo:
