@@ -7,10 +7,19 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer
 
+from comptoir.lib.sanitize import clean_data
 from comptoir.workspaces import actions
 from comptoir.workspaces.models import ApiToken
+
+
+class CleanParser(Parser):
+    """JSON bodies are cleaned once (NUL, lone surrogates) before any schema or action reads them."""
+
+    def parse_body(self, request):
+        return clean_data(super().parse_body(request))
 
 
 class TokenAuth(HttpBearer):
@@ -30,6 +39,7 @@ api = NinjaAPI(
     description="Personal tokens: `Authorization: Bearer cpt_…`, created in your account settings or with "
     "`comptoir token create`. Each token works on one workspace, with its owner's role.",
     auth=TokenAuth(),
+    parser=CleanParser(),
     urls_namespace="api",
 )
 

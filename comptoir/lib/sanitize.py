@@ -4,6 +4,9 @@
 * :func:`html_to_text` turns HTML into the visible text, for search, NLP and plain-text e-mail.
 * :func:`clean_text` makes any string safe to store and show: no control characters, no NUL
   (PostgreSQL refuses it in text columns), no lone surrogates (they cannot be encoded).
+* :func:`clean_input` and :func:`clean_data` are what every entry point applies once to what
+  comes from outside (query strings, forms, cookies, API bodies, fetched items): NUL and other
+  control characters removed, lone surrogates replaced, everything else untouched.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from html.parser import HTMLParser
 
 import nh3
 
-__all__ = ["ALLOWED_TAGS", "clean_html", "clean_text", "html_to_text"]
+__all__ = ["ALLOWED_TAGS", "clean_data", "clean_html", "clean_input", "clean_text", "html_to_text"]
 
 ALLOWED_TAGS = frozenset(
     {
@@ -49,6 +52,32 @@ def clean_text(text: str, *, max_length: int | None = None) -> str:
     if max_length is not None:
         text = text[: max(max_length, 0)]
     return text
+
+
+# C0 controls but tab, LF and CR, DEL, and the surrogate range (only ever lone in a Python str).
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_input(text: str) -> str:
+    """Return ``text`` as it can be stored in any database: without NUL or other control characters
+    (tab and newlines kept) and with lone surrogates replaced by U+FFFD. Fast when there is nothing to do.
+    """
+    if not _UNSAFE.search(text):
+        return text
+    text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return _CONTROLS.sub("", text)
+
+
+def clean_data(value):
+    """:func:`clean_input` applied to every string (dict keys included) of a JSON-like value."""
+    if isinstance(value, str):
+        return clean_input(value)
+    if isinstance(value, dict):
+        return {clean_data(k): clean_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(clean_data(v) for v in value)
+    return value
 
 
 def clean_html(html: str, *, base_url: str | None = None, allow_images: bool = False) -> str:

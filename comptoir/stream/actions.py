@@ -114,7 +114,7 @@ def do_erase_messages(membership: Membership, source: Source, confirmation: str)
     """
     from .models import Item, LabelCorrection
 
-    source = Source.objects.select_for_update().select_related("channel").get(pk=source.pk)
+    source = Source.objects.select_for_update(of=("self",)).select_related("channel").get(pk=source.pk)
     check_erase(membership, source, confirmation)
     counts = erase_counts(source)
     ids = list(Item.objects.filter(source=source).values_list("id", flat=True))

@@ -1,13 +1,13 @@
 """Storing what connectors fetched: idempotent, in batches, with authors as identities."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import transaction
 from django.utils import timezone
 
 from comptoir.connectors.base import FetchedItem
-from comptoir.lib.sanitize import clean_text
+from comptoir.lib.sanitize import clean_data, clean_text
 from comptoir.members.models import Identity
 
 from .models import Item, Source
@@ -21,6 +21,21 @@ class StoreResult:
     created: int
     duplicates: int
     item_ids: list[int]
+
+
+def _cleaned(f: FetchedItem) -> FetchedItem:
+    """The item with every string cleaned (NUL, control characters, lone surrogates): the ingestion boundary.
+
+    Whatever a connector or a webhook sender hands us, nothing reaching the database can make it fail.
+    """
+    fields = {name: clean_data(getattr(f, name)) for name in _STRING_FIELDS}
+    author = f.author and replace(f.author, **{n: clean_data(getattr(f.author, n)) for n in _AUTHOR_FIELDS})
+    return replace(f, **fields, author=author)
+
+
+_STRING_FIELDS = ("external_id", "title", "text", "url", "html", "language", "parent_external_id",
+                  "thread_external_id", "engagement", "raw")
+_AUTHOR_FIELDS = ("network", "handle", "display_name", "url", "avatar_url", "external_id")
 
 
 def _identities(source: Source, fetched: list[FetchedItem]) -> dict[tuple[str, str], Identity]:
@@ -60,7 +75,7 @@ def store_fetched(source: Source, fetched: Iterable[FetchedItem], *, cursor: dic
     Re-storing the same items creates nothing (unique source + external id); the cursor only moves
     when the items it covers are committed, so a worker killed mid-batch loses nothing.
     """
-    batch = [f for f in fetched if f.external_id]
+    batch = [f for f in map(_cleaned, fetched) if f.external_id]
     with transaction.atomic():
         ids_in_batch = list(dict.fromkeys(f.external_id[:500] for f in batch))
         existing = set(Item.objects.filter(source=source, external_id__in=ids_in_batch).values_list("external_id", flat=True))

@@ -1,69 +1,62 @@
-from datetime import date, datetime, time
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from comptoir.connectors.base import registered_networks
 from comptoir.lib.csvexport import csv_download
+from comptoir.lib.timeutil import local_day_bounds
 from comptoir.workspaces import roles
 from comptoir.workspaces.access import get_membership
 
 from . import actions
+from .forms import StreamFilterForm
 from .models import Item, LabelCorrection, Source
 
 LISTENING_NETWORKS = ("rss", "web")
 
 
-def _date(value: str, end: bool = False):
-    try:
-        day = date.fromisoformat(value[:10])
-    except ValueError:
-        return None
-    return timezone.make_aware(datetime.combine(day, time.max if end else time.min))
-
-
 def _filtered_items(request, workspace):
+    """The items the page's filters ask for, and the filter form (with its errors when a filter is wrong)."""
+    form = StreamFilterForm(request.GET)
     items = Item.objects.filter(workspace=workspace).select_related("author", "source", "channel")
-    f = {k: request.GET.get(k, "")[:100].replace("\x00", "") for k in
-         ("source", "kind", "lang", "sentiment", "intent", "toxicity", "spam", "complaint", "since", "until", "q")}
-    if f["source"].isdigit():
-        items = items.filter(source_id=int(f["source"]))
-    if f["kind"] in Item.Kind.values:
-        items = items.filter(kind=f["kind"])
-    if f["lang"]:
-        items = items.filter(language=f["lang"])
-    if f["sentiment"] in ("negative", "neutral", "positive"):
-        items = items.filter(sentiment=f["sentiment"])
-    if f["intent"]:
-        items = items.filter(intent=f["intent"])
-    for task in ("toxicity", "spam", "complaint"):
-        if f[task]:
-            items = items.filter(**{task: f[task]})
-    if f["since"] and (since := _date(f["since"])):
-        items = items.filter(published_at__gte=since)
-    if f["until"] and (until := _date(f["until"], end=True)):
-        items = items.filter(published_at__lte=until)
+    if not form.is_valid():
+        return items.none(), form
+    f = form.cleaned_data
+    if f["source"]:
+        items = items.filter(source_id=f["source"])
+    for name, column in (("kind", "kind"), ("lang", "language"), ("sentiment", "sentiment"), ("intent", "intent"),
+                         ("toxicity", "toxicity"), ("spam", "spam"), ("complaint", "complaint")):
+        if f[name]:
+            items = items.filter(**{column: f[name]})
+    tz = request.user.time_zone
+    if f["since"]:
+        items = items.filter(published_at__gte=local_day_bounds(f["since"], tz)[0])
+    if f["until"]:
+        items = items.filter(published_at__lt=local_day_bounds(f["until"], tz)[1])
     if f["q"]:
         items = items.filter(Q(text__icontains=f["q"]) | Q(title__icontains=f["q"]))
-    return items, f
+    return items, form
 
 
 @login_required
 def stream(request, slug):
     membership = get_membership(request, slug, roles.VIEW_STREAM)
     workspace = membership.workspace
-    items, filters = _filtered_items(request, workspace)
+    items, form = _filtered_items(request, workspace)
+    status = 400 if form.errors else 200
     if request.GET.get("format") == "csv":
+        if form.errors:
+            # Checked before the first byte: a download never stops half-way on a bad filter.
+            return HttpResponse("\n".join(form.error_summary()), status=400, content_type="text/plain; charset=utf-8")
         rows = (
             (i.published_at.isoformat() if i.published_at else "", i.source.label, i.kind, i.author.handle if i.author else "",
              i.language, i.sentiment, i.intent, i.title, i.text, i.url)
@@ -74,14 +67,16 @@ def stream(request, slug):
     page = Paginator(items, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    filters = {name: form.data.get(name, "") for name in form.base_fields}
     return render(request, "stream/stream.html", {
-        "page": page, "filters": filters, "sources": workspace.sources.all(), "kinds": Item.KIND_LABELS.items(),
+        "page": page, "filters": filters, "filter_errors": form.error_summary(), "sources": workspace.sources.all(),
+        "kinds": Item.KIND_LABELS.items(),
         "languages": [("fr", _("French")), ("en", _("English"))], "query": query.urlencode(),
         "label_choices": [(task, [(v, actions.LABEL_NAMES[v]) for v in values]) for task, values in LabelCorrection.TASKS.items()],
         "intents": [(v, actions.LABEL_NAMES[v]) for v in LabelCorrection.TASKS["intent"]],
         "can_correct": roles.has_perm(membership.role, roles.MODERATE), "here": request.get_full_path(),
         "total": workspace.items.count(),
-    })
+    }, status=status)
 
 
 @login_required

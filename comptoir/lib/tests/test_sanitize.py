@@ -223,3 +223,21 @@ def test_clean_text_output_is_encodable_free_of_controls_and_stable(text):
     assert "\r" not in cleaned
     assert all(ch in "\n\t" or unicodedata.category(ch) != "Cc" for ch in cleaned)
     assert clean_text(cleaned) == cleaned
+
+
+def test_clean_input_removes_nul_and_controls_and_replaces_lone_surrogates():
+    from comptoir.lib.sanitize import clean_input
+
+    assert clean_input("a\x00b\x01c\x7f") == "abc"
+    assert clean_input("tab\tline\nret\r") == "tab\tline\nret\r"
+    assert clean_input("x\ud800y\udfff") == "x\ufffdy\ufffd"
+    assert clean_input("😀 émoji") == "😀 émoji"
+    text = "rien à faire"
+    assert clean_input(text) is text
+
+
+def test_clean_data_cleans_every_string_of_a_json_value():
+    from comptoir.lib.sanitize import clean_data
+
+    value = {"k\x00": ["v\x00", {"x": "\ud800"}, 3, None, True], "t": ("a\x00",)}
+    assert clean_data(value) == {"k": ["v", {"x": "\ufffd"}, 3, None, True], "t": ("a",)}

@@ -27,10 +27,50 @@ def test_the_stream_lists_items_and_filters_them(workspace, cm, as_user, items):
     assert "Terrible service" not in client.get(f"/w/velo/stream/?since={since}").content.decode()
 
 
-@pytest.mark.parametrize("query", ["since=not-a-date", "until=2026-13-45", "source=abc", "kind=<script>", "q=" + "x" * 5000,
-                                   "page=-1", "page=99999", "lang=%00"])
-def test_odd_filters_never_break_the_stream(workspace, cm, as_user, items, query):
+@pytest.mark.parametrize("query", ["page=-1", "page=99999", "lang=%00", "q=%00%ED%A0%80", "source="])
+def test_odd_but_harmless_parameters_show_the_stream(workspace, cm, as_user, items, query):
     assert as_user(cm).get(f"/w/velo/stream/?{query}").status_code == 200
+
+
+@pytest.mark.parametrize("query, field", [
+    ("since=not-a-date", "From"), ("until=2026-13-45", "To"), ("source=abc", "Channel or source"),
+    ("kind=<script>", "Kind"), ("q=" + "x" * 5000, "Search"), ("since=0001-01-01", "From"), ("until=9999-12-31", "To"),
+    ("source=" + "9" * 30, "Channel or source"), ("source=-3", "Channel or source"), ("sentiment=joy", "Sentiment"),
+    ("since=2026-03-02&until=2026-03-01", "To"),
+])
+@pytest.mark.parametrize("user_tz", ["Europe/Paris", "America/Montreal", "Pacific/Kiritimati"])
+def test_a_wrong_filter_gets_a_400_naming_it_on_the_page_and_in_the_export(workspace, cm, as_user, items, query, field,
+                                                                        user_tz):
+    cm.language, cm.time_zone = "en", user_tz
+    cm.save()
+    client = as_user(cm)
+    page = client.get(f"/w/velo/stream/?{query}")
+    assert page.status_code == 400
+    errors = page.content.decode().split('data-testid="filter-errors"')[1].split("</div>")[0]
+    assert f"{field}:" in errors
+    export = client.get(f"/w/velo/stream/?{query}&format=csv")
+    assert export.status_code == 400 and f"{field}:" in export.content.decode()
+
+
+def test_the_widest_valid_dates_work_in_every_time_zone(workspace, cm, as_user, items):
+    for tz in ("Pacific/Kiritimati", "Pacific/Pago_Pago", "Europe/Paris"):
+        cm.time_zone = tz
+        cm.save()
+        client = as_user(cm)
+        assert client.get("/w/velo/stream/?since=1900-01-01&until=2999-12-31").status_code == 200
+        export = client.get("/w/velo/stream/?since=1900-01-01&until=2999-12-31&format=csv")
+        assert b"Super balade" in b"".join(export.streaming_content)
+
+
+def test_a_date_filter_follows_the_readers_time_zone(workspace, cm, as_user, items):
+    item = Item.objects.get(external_id="1")
+    item.published_at = timezone.make_aware(timezone.datetime(2026, 3, 1, 23, 30), timezone.get_fixed_timezone(0))
+    item.save()
+    cm.time_zone = "Europe/Paris"  # 23:30 UTC is already 2 March in Paris
+    cm.save()
+    client = as_user(cm)
+    assert "Super balade" in client.get("/w/velo/stream/?since=2026-03-02&until=2026-03-02").content.decode()
+    assert "Super balade" not in client.get("/w/velo/stream/?until=2026-03-01").content.decode()
 
 
 def test_the_stream_exports_csv(workspace, cm, as_user, items):
