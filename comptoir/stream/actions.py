@@ -11,6 +11,7 @@ from comptoir.workspaces import audit, roles
 from comptoir.workspaces.actions import check_perm
 from comptoir.workspaces.models import Membership
 
+from . import search
 from .models import Source
 
 
@@ -121,6 +122,7 @@ def do_erase_messages(membership: Membership, source: Source, confirmation: str)
     for start in range(0, len(ids), ERASE_BATCH):
         chunk = ids[start:start + ERASE_BATCH]
         LabelCorrection.objects.filter(item_id__in=chunk).delete()
+        search.forget(Item.objects.filter(id__in=chunk).values_list("sort_key", flat=True))
         Item.objects.filter(id__in=chunk).delete()
     channel = source.channel
     audit.record(membership.workspace, membership.user, "stream.erase", channel or source,
@@ -214,7 +216,7 @@ def do_correct_label(membership: Membership, item, task: str, label: str):
         elif item.intent == "complaint":
             item.intent = "other"
         fields = ["intent", "complaint"]
-    item.save(update_fields=fields)
+    item.save(update_fields=fields)  # the save reindexes: labels are search and filter tokens
     correction = LabelCorrection.objects.create(
         workspace_id=item.workspace_id, item=item, task=task, old_label=old, new_label=label,
         text=f"{item.title}\n{item.text}".strip(), language=item.language, model_version=item.model_version,

@@ -11,6 +11,7 @@ from comptoir.lib.sanitize import clean_data, clean_text
 from comptoir.members.models import Identity
 
 from .models import Item, Source
+from .search import index_items
 
 MAX_TEXT = 100_000
 MAX_TITLE = 500
@@ -86,7 +87,9 @@ def store_fetched(source: Source, fetched: Iterable[FetchedItem], *, cursor: dic
                 fresh[key] = f
         authors = _identities(source, list(fresh.values()))
         Item.objects.bulk_create([_item(source, f, authors) for f in fresh.values()], ignore_conflicts=True, batch_size=500)
-        created_ids = list(Item.objects.filter(source=source, external_id__in=list(fresh)).values_list("id", flat=True))
+        created_ids = list(Item.objects.filter(source=source, external_id__in=list(fresh), sort_key__isnull=True)
+                           .values_list("id", flat=True))
+        index_items(created_ids)
         if cursor is not None:
             Source.objects.filter(pk=source.pk).update(cursor=cursor)
             source.cursor = cursor

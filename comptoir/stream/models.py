@@ -74,6 +74,10 @@ class Source(models.Model):
         return get_connector_class(self.network)(config=self.config, credentials={})
 
 
+# The Fil filters on these columns; each has an index ending with the order, so a filtered page is a range scan.
+FILTER_COLUMNS = ("kind", "language", "sentiment", "intent", "toxicity", "spam", "complaint")
+
+
 class Item(models.Model):
     """Anything that came in: a mention, a comment, a direct message, an e-mail, a forum post.
 
@@ -95,7 +99,7 @@ class Item(models.Model):
     title = models.CharField(_("title"), max_length=500, blank=True)
     text = models.TextField(_("text"), blank=True)
     url = models.URLField(max_length=2000, blank=True)
-    language = models.CharField(_("language"), max_length=8, blank=True, db_index=True)
+    language = models.CharField(_("language"), max_length=8, blank=True)
     published_at = models.DateTimeField(_("published"), null=True, blank=True, db_index=True)
     fetched_at = models.DateTimeField(_("fetched"), default=timezone.now)
     parent_external_id = models.CharField(max_length=500, blank=True)
@@ -103,24 +107,41 @@ class Item(models.Model):
     engagement = models.JSONField(default=dict, blank=True)
     raw = models.JSONField(default=dict, blank=True)
     # What understanding read in it (filled by the ``analyse_items`` task).
-    sentiment = models.CharField(_("sentiment"), max_length=10, blank=True, db_index=True)
+    sentiment = models.CharField(_("sentiment"), max_length=10, blank=True)
     toxicity = models.CharField(_("toxicity"), max_length=10, blank=True)
     toxicity_category = models.CharField(max_length=20, blank=True)
     spam = models.CharField(_("spam"), max_length=10, blank=True)
     complaint = models.CharField(_("complaint"), max_length=10, blank=True)
-    intent = models.CharField(_("intent"), max_length=20, blank=True, db_index=True)
+    intent = models.CharField(_("intent"), max_length=20, blank=True)
     topics = models.JSONField(default=list, blank=True)
     scores = models.JSONField(default=dict, blank=True)
     model_version = models.CharField(max_length=40, blank=True)
     analysed_at = models.DateTimeField(null=True, blank=True)
+    # The Fil's order in one column (publication second, then id; see search.sort_key): keyset pages and
+    # the search index's row id. Set when the item is stored (search.index_items).
+    sort_key = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
-        ordering = ["-published_at", "-id"]
+        ordering = ["-sort_key"]
         constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="one_item_per_source_and_id")]
-        indexes = [models.Index(fields=["workspace", "-published_at"]), models.Index(fields=["workspace", "kind"])]
+        indexes = [
+            models.Index(fields=["workspace", "-sort_key"], name="item_ws_order"),
+            models.Index(fields=["source", "-sort_key"], name="item_source_order"),
+            *[models.Index(fields=["workspace", name, "-sort_key"], name=f"item_ws_{name}_order")
+              for name in FILTER_COLUMNS],
+        ]
 
     def __str__(self) -> str:
         return self.title or self.text[:80]
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # Whatever changed (a label, a date), the Fil's order and the search index follow; bulk writes
+        # (ingestion, analysis) call index_items themselves.
+        from .search import index_items
+
+        index_items([self.pk])
+        self.refresh_from_db(fields=["sort_key"])
 
     @property
     def author_name(self) -> str:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from comptoir.connectors.base import ConnectorError
 
 from .models import Item, Source
+from .search import index_items
 
 logger = logging.getLogger("comptoir.stream")
 
@@ -113,4 +114,5 @@ def analyse_items(item_ids: list[int]) -> int:
             item.topics, item.scores, item.model_version, item.analysed_at = a.topics, a.scores, a.model_version, now
     with transaction.atomic():
         Item.objects.bulk_update(items, ANALYSIS_FIELDS, batch_size=200)
+        index_items([i.pk for i in items])  # the labels are search and filter tokens
     return len(items)

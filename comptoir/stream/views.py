@@ -2,8 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,70 +12,68 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from comptoir.connectors.base import registered_networks
 from comptoir.lib.csvexport import csv_download
-from comptoir.lib.timeutil import local_day_bounds
 from comptoir.workspaces import roles
 from comptoir.workspaces.access import get_membership
 
 from . import actions
 from .forms import StreamFilterForm
 from .models import Item, LabelCorrection, Source
+from .query import ItemQuery, cursor_value
 
 LISTENING_NETWORKS = ("rss", "web")
 
 
-def _filtered_items(request, workspace):
-    """The items the page's filters ask for, and the filter form (with its errors when a filter is wrong)."""
+def _item_query(request, workspace) -> tuple[ItemQuery | None, StreamFilterForm]:
+    """The query the page's filters ask for, or None with the form's errors when a filter is wrong."""
     form = StreamFilterForm(request.GET)
-    items = Item.objects.filter(workspace=workspace).select_related("author", "source", "channel")
     if not form.is_valid():
-        return items.none(), form
-    f = form.cleaned_data
-    if f["source"]:
-        items = items.filter(source_id=f["source"])
-    for name, column in (("kind", "kind"), ("lang", "language"), ("sentiment", "sentiment"), ("intent", "intent"),
-                         ("toxicity", "toxicity"), ("spam", "spam"), ("complaint", "complaint")):
-        if f[name]:
-            items = items.filter(**{column: f[name]})
-    tz = request.user.time_zone
-    if f["since"]:
-        items = items.filter(published_at__gte=local_day_bounds(f["since"], tz)[0])
-    if f["until"]:
-        items = items.filter(published_at__lt=local_day_bounds(f["until"], tz)[1])
-    if f["q"]:
-        items = items.filter(Q(text__icontains=f["q"]) | Q(title__icontains=f["q"]))
-    return items, form
+        return None, form
+    return ItemQuery(workspace, form.cleaned_data, tz=request.user.time_zone), form
 
 
 @login_required
 def stream(request, slug):
     membership = get_membership(request, slug, roles.VIEW_STREAM)
     workspace = membership.workspace
-    items, form = _filtered_items(request, workspace)
-    status = 400 if form.errors else 200
+    query, form = _item_query(request, workspace)
     if request.GET.get("format") == "csv":
-        if form.errors:
+        if query is None:
             # Checked before the first byte: a download never stops half-way on a bad filter.
             return HttpResponse("\n".join(form.error_summary()), status=400, content_type="text/plain; charset=utf-8")
         rows = (
             (i.published_at.isoformat() if i.published_at else "", i.source.label, i.kind, i.author.handle if i.author else "",
              i.language, i.sentiment, i.intent, i.title, i.text, i.url)
-            for i in items.iterator(chunk_size=500)
+            for i in query.export()
         )
         return csv_download(f"stream-{workspace.slug}.csv", ["published_at", "source", "kind", "author", "language",
                                                              "sentiment", "intent", "title", "text", "url"], rows)
-    page = Paginator(items, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page = count = None
+    if query is not None:
+        page = query.page(before=cursor_value(request.GET.get("before")), after=cursor_value(request.GET.get("after")))
+        count = query.count()
+    params = request.GET.copy()
+    for key in ("before", "after"):
+        params.pop(key, None)
     filters = {name: form.data.get(name, "") for name in form.base_fields}
     return render(request, "stream/stream.html", {
-        "page": page, "filters": filters, "filter_errors": form.error_summary(), "sources": workspace.sources.all(),
-        "kinds": Item.KIND_LABELS.items(),
-        "languages": [("fr", _("French")), ("en", _("English"))], "query": query.urlencode(),
+        "page": page, "count": count, "filters": filters, "filter_errors": form.error_summary(),
+        "sources": workspace.sources.all(), "kinds": Item.KIND_LABELS.items(),
+        "languages": [("fr", _("French")), ("en", _("English"))], "query": params.urlencode(),
         "label_choices": [(task, [(v, actions.LABEL_NAMES[v]) for v in values]) for task, values in LabelCorrection.TASKS.items()],
         "intents": [(v, actions.LABEL_NAMES[v]) for v in LabelCorrection.TASKS["intent"]],
         "can_correct": roles.has_perm(membership.role, roles.MODERATE), "here": request.get_full_path(),
-        "total": workspace.items.count(),
-    }, status=status)
+    }, status=400 if query is None else 200)
+
+
+@login_required
+def stream_count(request, slug):
+    """The exact count of what the filters match, asked by the page when its own count stopped at the cap."""
+    membership = get_membership(request, slug, roles.VIEW_STREAM)
+    query, _form = _item_query(request, membership.workspace)
+    if query is None:
+        return HttpResponse("", status=400)
+    n = query.exact_count()
+    return HttpResponse(ngettext("%(count)s message", "%(count)s messages", n) % {"count": intcomma(n)})
 
 
 @login_required

@@ -1,0 +1,149 @@
+"""The one list of messages behind the Fil (and, later, the inbox, listening and moderation screens).
+
+:class:`ItemQuery` turns the filters of a page into keyset pages, counts and exports. Without a
+search it reads ``stream_item`` through the index that matches the filter (every filter column has
+one ending with ``sort_key``); with a search, the search index answers alone, already in order
+(:mod:`comptoir.stream.search`). Pages are keyset pages on ``sort_key``: page 50 costs what page 1
+costs. Counts stop at :data:`COUNT_CAP` and say so; the exact figure is computed on demand.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import QuerySet
+
+from comptoir.lib.timeutil import local_day_bounds
+
+from . import search
+from .models import Item
+
+PAGE_SIZE = 50
+COUNT_CAP = 10_000
+EXPORT_CHUNK = 1000
+_INT64 = 2**63
+_CURSOR = re.compile(r"-?\d{1,19}")
+# Filter name (as the Fil's form names it) → column of Item.
+COLUMNS = {"kind": "kind", "lang": "language", "sentiment": "sentiment", "intent": "intent",
+           "toxicity": "toxicity", "spam": "spam", "complaint": "complaint", "source": "source_id"}
+
+
+def cursor_value(value: str | None) -> int | None:
+    """A keyset cursor from a URL: a signed 64-bit integer, or None for anything else."""
+    if value and _CURSOR.fullmatch(value):
+        number = int(value)
+        if -_INT64 <= number < _INT64:
+            return number
+    return None
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Item]
+    newer: int | None  # cursor for the page before this one (``after=``), None on the first page
+    older: int | None  # cursor for the page after this one (``before=``), None on the last page
+
+
+@dataclass(frozen=True)
+class Count:
+    value: int
+    exact: bool  # False: "more than value", refined on demand
+
+
+class ItemQuery:
+    """Messages of ``workspace`` that match ``filters`` (the cleaned data of ``StreamFilterForm``)."""
+
+    def __init__(self, workspace, filters: dict, *, tz: str = "UTC"):
+        self.workspace = workspace
+        self.filters = filters
+        self.query = search.parse(filters.get("q") or "")
+        self.low, self.high = self._bounds(filters.get("since"), filters.get("until"), tz)
+
+    @staticmethod
+    def _bounds(since: date | None, until: date | None, tz: str) -> tuple[int | None, int | None]:
+        low = search.bound_key(local_day_bounds(since, tz)[0]) if since else None
+        high = search.bound_key(local_day_bounds(until, tz)[1]) if until else None
+        return low, high
+
+    @property
+    def searching(self) -> bool:
+        return bool(self.query)
+
+    def labels(self) -> dict[str, str]:
+        return {name: str(self.filters[name]) for name in COLUMNS if self.filters.get(name)}
+
+    def queryset(self) -> QuerySet:
+        """The messages as a queryset, every filter applied in SQL (the search too, through the index)."""
+        items = Item.objects.filter(workspace=self.workspace)
+        items = items.filter(**{column: self.filters[name] for name, column in COLUMNS.items() if self.filters.get(name)})
+        if self.low is not None:
+            items = items.filter(sort_key__gte=self.low)
+        if self.high is not None:
+            items = items.filter(sort_key__lt=self.high)
+        return items
+
+    def _match(self, before: int | None = None) -> search.Match:
+        return search.Match(workspace_id=self.workspace.pk, query=self.query, labels=self.labels(), low=self.low,
+                            high=self.high, before=before)
+
+    def _keys_before(self, before: int | None, limit: int) -> list[int]:
+        if self.searching:
+            return search.matching_keys(self._match(before), limit)
+        items = self.queryset()
+        if before is not None:
+            items = items.filter(sort_key__lt=before)
+        return list(items.order_by("-sort_key").values_list("sort_key", flat=True)[:limit])
+
+    def _keys_after(self, after: int, limit: int) -> list[int]:
+        """Keys just newer than ``after``, newest first (for the "newer" link)."""
+        if self.searching:
+            match = self._match()
+            match.after = after
+            return list(reversed(search.matching_keys(match, limit, ascending=True)))
+        items = self.queryset().filter(sort_key__gt=after).order_by("sort_key")
+        return list(reversed(items.values_list("sort_key", flat=True)[:limit]))
+
+    def _load(self, keys: list[int]) -> list[Item]:
+        # Workspace and filters again: the index only chooses, the rows decide.
+        items = self.queryset().filter(sort_key__in=keys).select_related("author", "source", "channel")
+        return sorted(items, key=lambda i: -i.sort_key)
+
+    def page(self, *, before: int | None = None, after: int | None = None, size: int = PAGE_SIZE) -> Page:
+        if after is not None and before is None:
+            keys = self._keys_after(after, size + 1)
+            has_newer = len(keys) > size
+            keys = keys[-size:] if has_newer else keys
+            items = self._load(keys)
+            older = items[-1].sort_key if items else None
+            return Page(items, items[0].sort_key if items and has_newer else None, older)
+        keys = self._keys_before(before, size + 1)
+        items = self._load(keys[:size])
+        older = items[-1].sort_key if len(keys) > size and items else None
+        newer = items[0].sort_key if before is not None and items else None
+        return Page(items, newer, older)
+
+    def count(self, cap: int = COUNT_CAP) -> Count:
+        """How many messages match: exact up to ``cap``, else ``cap`` and ``exact=False``."""
+        if self.searching:
+            n = search.count(self._match(), cap + 1)
+        else:
+            n = self.queryset()[: cap + 1].count()
+        return Count(min(n, cap), n <= cap)
+
+    def exact_count(self) -> int:
+        if self.searching:
+            return search.count(self._match(), _INT64 - 1)
+        return self.queryset().count()
+
+    def export(self, chunk: int = EXPORT_CHUNK) -> Iterator[Item]:
+        """Every matching message, newest first, a chunk at a time: constant memory whatever the size."""
+        before = None
+        while True:
+            keys = self._keys_before(before, chunk)
+            if not keys:
+                return
+            yield from self._load(keys)
+            before = keys[-1]

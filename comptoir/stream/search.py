@@ -1,0 +1,407 @@
+"""French-aware search: one normaliser for every search box, and the index behind it on both databases.
+
+A community manager types ``velo``, ``VÉLO``, ``ateliers`` or ``l'atelier`` and expects the message
+that says "l'atelier … mon vélo". The same :func:`tokens` reads the messages when they are indexed
+and the words of a query, so both sides always agree:
+
+* case and accents folded (``É`` → ``e``, ``œ`` → ``oe``), French elisions split (``l'atelier``,
+  ``qu’il``, ``jusqu'au``), words are runs of letters and digits in any script;
+* a light plural stemmer for French and English (:func:`stem`): ``ateliers`` → ``atelier``,
+  ``chevaux`` → ``cheval``, ``bureaux`` → ``bureau``, ``cities`` and ``city`` → ``city``.
+
+A query (:func:`parse`) is words that must all appear, ``"exact phrases"`` (straight, curly or
+French quotes), ``prefix*`` and ``-excluded`` words; very common short words (le, la, the…) are
+ignored outside phrases. The listening query language builds on :func:`tokens` and :class:`Term`;
+it never copies them.
+
+The index (:class:`Index`, one per database vendor) holds, per message, its words and one token
+per filterable label (workspace, source, kind, language, sentiment…), so that a search with filters
+is answered by the index alone, in the Fil's order: the index's row id is the message's
+``sort_key`` (publication second, then id), newest first. SQLite uses an FTS5 table
+(``unicode61 remove_diacritics 2``); PostgreSQL a ``tsvector`` column with a GIN index and a text
+search configuration that runs ``unaccent``. Ingestion, analysis and label corrections keep it in
+step (:func:`index_items`); erasing forgets (:func:`forget`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from django.db import connection
+
+# --- Normalising --------------------------------------------------------------------------------
+
+_ELISION = re.compile(r"\b(?:qu|jusqu|lorsqu|puisqu|quoiqu|presqu|[cdjlmnst])['’ʼ‘`´]", re.IGNORECASE)
+_WORD = re.compile(r"[^\W_]+")
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss", "ø": "o", "Ø": "o",
+                            "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "ı": "i"})
+# Our label tokens start with this; no French or English word does, and none from a text is indexed as one.
+LABEL_PREFIX = "qz"
+STOPWORDS = frozenset(
+    "a au aux avec ce ces dans de des du en et il je la le les leur lui ma mais me mes mon ne nos notre nous on ou "
+    "par pas pour qu que qui sa se ses son sur ta te tes ton tu un une vos votre vous y est sont "
+    "an and are as at be by for from in is it of on or that the this to was were with".split()
+)
+
+
+def fold(text: str) -> str:
+    """Lower case, accents removed, ligatures spelled out, elisions split: what both sides of a search compare."""
+    text = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    return _ELISION.sub(" ", text)
+
+
+def stem(word: str) -> str:
+    """A light plural stemmer for French and English: singular and plural land on the same form.
+
+    Conservative on purpose: it only removes what plurals add, and the same function reads the
+    messages and the queries, so a word that stems oddly (``prix`` → ``pri``) still finds itself.
+    """
+    if len(word) < 4 or not word.isalpha():
+        return word
+    if len(word) >= 5 and word.endswith("ies"):
+        return word[:-3] + "y"  # cities, séries → city, sery (with "ie" below: série → sery)
+    if word.endswith("eaux"):
+        return word[:-1]  # bureaux → bureau
+    if len(word) >= 5 and word.endswith("aux"):
+        return word[:-3] + "al"  # chevaux → cheval, journaux → journal
+    if word.endswith(("eux", "oux")):
+        return word[:-1]  # jeux → jeu, bijoux → bijou
+    if word.endswith("ie"):
+        return word[:-2] + "y"
+    if word.endswith("s") and not word.endswith("ss"):
+        return stem(word[:-1]) if word[:-1].endswith("ie") else word[:-1]
+    return word
+
+
+def tokens(text: str) -> list[str]:
+    """The searchable words of ``text``, folded and stemmed, in order (phrases need the order)."""
+    return [stem(w) for w in _WORD.findall(fold(text)) if not w.startswith(LABEL_PREFIX)]
+
+
+# --- Queries ------------------------------------------------------------------------------------
+
+_QUOTES = re.compile(r"[\"“”«»„]")
+_QUERY_PART = re.compile(r"(-?)\"([^\"]*)\"?|(\S+)")
+
+
+@dataclass(frozen=True)
+class Term:
+    """One part of a query: a word, a ``prefix*`` or a ``"phrase"`` (several words), maybe excluded."""
+
+    words: tuple[str, ...]
+    prefix: bool = False
+    excluded: bool = False
+
+    @property
+    def is_phrase(self) -> bool:
+        return len(self.words) > 1
+
+
+@dataclass(frozen=True)
+class Query:
+    terms: tuple[Term, ...] = ()
+
+    @property
+    def required(self) -> tuple[Term, ...]:
+        return tuple(t for t in self.terms if not t.excluded)
+
+    @property
+    def excluded(self) -> tuple[Term, ...]:
+        return tuple(t for t in self.terms if t.excluded)
+
+    def __bool__(self) -> bool:
+        return bool(self.terms)
+
+
+def parse(text: str) -> Query:
+    """Read what a person typed in a search box. Never fails: odd input gives fewer terms, or none."""
+    text = _QUOTES.sub('"', text or "")[:1000]
+    terms: list[Term] = []
+    for match in _QUERY_PART.finditer(text):
+        negation, phrase, bare = match.groups()
+        if phrase is not None:
+            words = tuple(tokens(phrase))
+            if words:
+                terms.append(Term(words, excluded=bool(negation)))
+            continue
+        excluded = bare.startswith("-") and len(bare) > 1
+        prefix = bare.rstrip("'’").endswith("*")
+        words = tuple(tokens(bare))
+        if not words:
+            continue
+        if len(words) > 1:  # vélo-cargo, l'atelier's, 12/03: the parts, next to each other
+            terms.append(Term(words, excluded=excluded))
+        elif prefix or words[0] not in STOPWORDS or excluded:
+            terms.append(Term(words, prefix=prefix, excluded=excluded))
+    return Query(tuple(dict.fromkeys(terms)))
+
+
+# --- Documents ----------------------------------------------------------------------------------
+
+LABELS = {  # filter name → (item attribute, token code)
+    "source": ("source_id", "src"), "kind": ("kind", "k"), "lang": ("language", "l"),
+    "sentiment": ("sentiment", "s"), "intent": ("intent", "i"), "toxicity": ("toxicity", "t"),
+    "spam": ("spam", "p"), "complaint": ("complaint", "c"),
+}
+
+
+def label_token(code: str, value: object) -> str:
+    return LABEL_PREFIX + code + re.sub(r"[^a-z0-9]", "", str(value).lower())
+
+
+def workspace_token(workspace_id: int) -> str:
+    return label_token("ws", workspace_id)
+
+
+def document(item) -> str:
+    """What the index holds for ``item``: its words (title, text, author), then its label tokens."""
+    author = item.author
+    words = tokens(" ".join(filter(None, [item.title, item.text, author and author.handle,
+                                          author and author.display_name])))
+    labels = [workspace_token(item.workspace_id)]
+    labels += [label_token(code, getattr(item, attr)) for attr, code in LABELS.values() if getattr(item, attr)]
+    return " ".join(words + labels)
+
+
+# --- Sort keys ----------------------------------------------------------------------------------
+
+_ID_SPACE = 2**31
+_FIRST, _LAST = -2_208_988_800, 4_102_444_799  # 1900-01-01 and 2099-12-31, in seconds since 1970
+
+
+def sort_key(published_at: datetime | None, fetched_at: datetime | None, item_id: int) -> int:
+    """The Fil's order as one signed 64-bit integer: newest publication first, then newest id.
+
+    Seconds since 1970 (clamped to 1900–2099) times 2³¹, plus the id modulo 2³¹. Two messages share
+    a key only if published in the same second with ids 2³¹ apart.
+    """
+    when = published_at or fetched_at or datetime(1970, 1, 1, tzinfo=UTC)
+    seconds = min(max(int(when.timestamp()), _FIRST), _LAST)
+    return seconds * _ID_SPACE + item_id % _ID_SPACE
+
+
+def bound_key(when: datetime) -> int:
+    """The first sort key of messages published at ``when`` (for date filters: ``low <= key < high``)."""
+    return min(max(int(when.timestamp()), _FIRST), _LAST + 1) * _ID_SPACE
+
+
+# --- The index ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Match:
+    """What the index is asked: a workspace, label filters, a query, a key range, a cursor."""
+
+    workspace_id: int
+    query: Query
+    labels: dict[str, str] = field(default_factory=dict)  # filter name → value, names of LABELS
+    low: int | None = None  # sort_key >= low
+    high: int | None = None  # sort_key < high
+    before: int | None = None  # keyset cursor: sort_key < before
+    after: int | None = None  # keyset cursor: sort_key > after (the newer page, read oldest first)
+
+    def bounds(self) -> list[tuple[str, int]]:
+        pairs = ((">=", self.low), ("<", self.high), ("<", self.before), (">", self.after))
+        return [(op, value) for op, value in pairs if value is not None]
+
+
+class Index:
+    """The search index of one database vendor."""
+
+    def write(self, cursor, rows: Sequence[tuple[int, int, str]]) -> None:
+        """Index ``rows`` of (item id, sort key, document), replacing what was there."""
+        raise NotImplementedError
+
+    def forget(self, cursor, keys: Sequence[int]) -> None:
+        raise NotImplementedError
+
+    def keys(self, cursor, match: Match, limit: int, ascending: bool = False) -> list[int]:
+        """Sort keys of the matching messages, newest first (oldest first if ``ascending``), at most ``limit``."""
+        raise NotImplementedError
+
+    def count(self, cursor, match: Match, cap: int) -> int:
+        """How many messages match, counting no further than ``cap``."""
+        raise NotImplementedError
+
+
+def _required_tokens(match: Match) -> list[str]:
+    tokens_ = [workspace_token(match.workspace_id)]
+    tokens_ += [label_token(LABELS[name][1], value) for name, value in match.labels.items() if value]
+    return tokens_
+
+
+# The SQL below is built from constant table and configuration names and placeholders only (hence the
+# S608 waivers): every value, the search expression included, goes as a parameter.
+
+
+class SqliteIndex(Index):
+    """An FTS5 table ``stream_item_fts(body)`` whose row id is the message's sort key."""
+
+    TABLE = "stream_item_fts"
+    CREATE = (f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5(body, tokenize = 'unicode61 remove_diacritics 2',"
+              " columnsize = 0)")
+
+    @staticmethod
+    def _expression(match: Match) -> str:
+        def term(t: Term) -> str:
+            quoted = '"' + " ".join(t.words) + '"'
+            return quoted + "*" if t.prefix else quoted
+
+        parts = [f'"{tok}"' for tok in _required_tokens(match)] + [term(t) for t in match.query.required]
+        expression = " AND ".join(parts)
+        for t in match.query.excluded:
+            expression = f"({expression}) NOT {term(t)}"
+        return expression
+
+    @staticmethod
+    def _range(match: Match) -> tuple[str, list[int]]:
+        bounds = match.bounds()
+        return "".join(f" AND rowid {op} %s" for op, _v in bounds), [value for _op, value in bounds]
+
+    def write(self, cursor, rows):
+        self.forget(cursor, [key for _id, key, _doc in rows])
+        cursor.executemany(f"INSERT INTO {self.TABLE}(rowid, body) VALUES (%s, %s)", [(k, d) for _i, k, d in rows])  # noqa: S608
+
+    def forget(self, cursor, keys):
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start:start + 500])
+            cursor.execute(f"DELETE FROM {self.TABLE} WHERE rowid IN ({', '.join(['%s'] * len(chunk))})", chunk)  # noqa: S608
+
+    def keys(self, cursor, match, limit, ascending=False):
+        where, params = self._range(match)
+        order = "ASC" if ascending else "DESC"
+        cursor.execute(f"SELECT rowid FROM {self.TABLE} WHERE {self.TABLE} MATCH %s{where} ORDER BY rowid {order} LIMIT %s",  # noqa: S608
+                       [self._expression(match), *params, limit])
+        return [row[0] for row in cursor.fetchall()]
+
+    def count(self, cursor, match, cap):
+        where, params = self._range(match)
+        cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {self.TABLE} WHERE {self.TABLE} MATCH %s{where} LIMIT %s)",  # noqa: S608
+                       [self._expression(match), *params, cap])
+        return cursor.fetchone()[0]
+
+
+class PostgresIndex(Index):
+    """The ``search_vector`` column of ``stream_item`` (GIN), in the ``comptoir_search`` configuration."""
+
+    CONFIG = "comptoir_search"
+
+    @staticmethod
+    def _tsquery(match: Match) -> str:
+        def term(t: Term) -> str:
+            text = " <-> ".join(t.words)
+            return f"({text})" if t.is_phrase else (text + ":*" if t.prefix else text)
+
+        parts = _required_tokens(match) + [term(t) for t in match.query.required]
+        parts += ["!" + term(t) for t in match.query.excluded]
+        return " & ".join(parts)
+
+    @classmethod
+    def create(cls, cursor) -> None:
+        # unaccent is a trusted extension (PostgreSQL 13+): the database's owner may create it. The
+        # documents are folded by our normaliser already; unaccent also folds what a future writer forgets.
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS unaccent")
+        cursor.execute(f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {cls.CONFIG}")
+        cursor.execute(f"CREATE TEXT SEARCH CONFIGURATION {cls.CONFIG} (COPY = simple)")
+        cursor.execute(f"ALTER TEXT SEARCH CONFIGURATION {cls.CONFIG} ALTER MAPPING FOR asciiword, asciihword, "
+                       "hword_asciipart, word, hword, hword_part, numword, numhword, hword_numpart WITH unaccent, simple")
+        cursor.execute("ALTER TABLE stream_item ADD COLUMN IF NOT EXISTS search_vector tsvector")
+        cursor.execute("CREATE INDEX IF NOT EXISTS stream_item_search_gin ON stream_item USING gin (search_vector)")
+
+    def _where(self, match: Match) -> tuple[str, list]:
+        sql = f"workspace_id = %s AND search_vector @@ to_tsquery('{self.CONFIG}', %s)"
+        params: list = [match.workspace_id, self._tsquery(match)]
+        for op, value in match.bounds():
+            sql += f" AND sort_key {op} %s"
+            params.append(value)
+        return sql, params
+
+    def write(self, cursor, rows):
+        cursor.execute(f"UPDATE stream_item SET search_vector = to_tsvector('{self.CONFIG}', v.doc) "  # noqa: S608
+                       "FROM unnest(%s::bigint[], %s::text[]) AS v(id, doc) WHERE stream_item.id = v.id",
+                       [[item_id for item_id, _k, _d in rows], [doc for _i, _k, doc in rows]])
+
+    def forget(self, cursor, keys):
+        pass  # the vector lives on the message's row and leaves with it
+
+    def keys(self, cursor, match, limit, ascending=False):
+        where, params = self._where(match)
+        order = "ASC" if ascending else "DESC"
+        cursor.execute(f"SELECT sort_key FROM stream_item WHERE {where} ORDER BY sort_key {order} LIMIT %s",  # noqa: S608
+                       [*params, limit])
+        return [row[0] for row in cursor.fetchall()]
+
+    def count(self, cursor, match, cap):
+        where, params = self._where(match)
+        cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM stream_item WHERE {where} LIMIT %s) AS m", [*params, cap])  # noqa: S608
+        return cursor.fetchone()[0]
+
+
+def create_structures(connection_) -> None:
+    """Create the index's tables, columns and configuration (the migration calls this)."""
+    with connection_.cursor() as cursor:
+        if connection_.vendor == "postgresql":
+            PostgresIndex.create(cursor)
+        else:
+            cursor.execute(SqliteIndex.CREATE)
+
+
+def drop_structures(connection_) -> None:
+    with connection_.cursor() as cursor:
+        if connection_.vendor == "postgresql":
+            cursor.execute("DROP INDEX IF EXISTS stream_item_search_gin")
+            cursor.execute("ALTER TABLE stream_item DROP COLUMN IF EXISTS search_vector")
+            cursor.execute(f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {PostgresIndex.CONFIG}")
+        else:
+            cursor.execute(f"DROP TABLE IF EXISTS {SqliteIndex.TABLE}")
+
+
+def backend() -> Index:
+    return PostgresIndex() if connection.vendor == "postgresql" else SqliteIndex()
+
+
+def index_items(item_ids: Iterable[int]) -> int:
+    """(Re)index these messages: their sort key, and their words and labels in the search index."""
+    from .models import Item
+
+    ids = list(item_ids)
+    done = 0
+    index = backend()
+    for start in range(0, len(ids), 500):
+        items = list(Item.objects.filter(pk__in=ids[start:start + 500]).select_related("author"))
+        moved = []
+        for item in items:
+            key = sort_key(item.published_at, item.fetched_at, item.pk)
+            if item.sort_key != key:
+                moved.append(item)
+                if item.sort_key is not None:
+                    forget([item.sort_key])  # its date changed: its old place in the index goes
+                item.sort_key = key
+        Item.objects.bulk_update(moved, ["sort_key"], batch_size=500)
+        with connection.cursor() as cursor:
+            index.write(cursor, [(item.pk, item.sort_key, document(item)) for item in items])
+        done += len(items)
+    return done
+
+
+def forget(keys: Iterable[int]) -> None:
+    """Remove these sort keys from the index (erased messages)."""
+    keys = [k for k in keys if k is not None]
+    if keys:
+        with connection.cursor() as cursor:
+            backend().forget(cursor, keys)
+
+
+def matching_keys(match: Match, limit: int, ascending: bool = False) -> list[int]:
+    with connection.cursor() as cursor:
+        return backend().keys(cursor, match, limit, ascending)
+
+
+def count(match: Match, cap: int) -> int:
+    with connection.cursor() as cursor:
+        return backend().count(cursor, match, cap)
