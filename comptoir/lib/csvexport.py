@@ -32,14 +32,19 @@ class _Echo:
         return value
 
 
-def csv_download(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> StreamingHttpResponse:
+def csv_download(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]], *, delimiter: str = ",",
+                 bom: bool = False) -> StreamingHttpResponse:
     """A streamed CSV attachment: ``header`` first, then each row, every cell made spreadsheet-safe.
 
-    ``rows`` is consumed lazily, so a large queryset iterator is never held in memory.
+    ``rows`` is consumed lazily, so a large queryset iterator is never held in memory. ``bom`` starts
+    the file with a UTF-8 byte order mark and ``delimiter=";"`` uses semicolons: what French Excel
+    needs to open the file with its accents and columns right.
     """
-    writer = csv.writer(_Echo())
+    writer = csv.writer(_Echo(), delimiter=delimiter)
 
     def lines():
+        if bom:
+            yield "\ufeff"
         yield writer.writerow(list(header))
         for row in rows:
             yield writer.writerow([csv_cell(v) for v in row])

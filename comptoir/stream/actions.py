@@ -7,12 +7,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from comptoir.connectors.base import Action, registered_networks
+from comptoir.lib.sanitize import clean_text
 from comptoir.workspaces import audit, roles
 from comptoir.workspaces.actions import check_perm
 from comptoir.workspaces.models import Membership
 
 from . import search
 from .models import Source
+from .search import index_items
 
 
 def source_for_channel(channel) -> Source | None:
@@ -224,3 +226,138 @@ def do_correct_label(membership: Membership, item, task: str, label: str):
     audit.record(membership.workspace, membership.user, "item.correct_label", item, before={task: old},
                  after={task: label}, object_repr=item.text[:80])
     return correction
+
+
+# The Fil's review, tags and saved views ----------------------------------------------------------
+
+MAX_BULK = 500
+TAG_MAX_LENGTH = 50
+
+
+def check_items(membership: Membership, item_ids) -> list[int]:
+    """The ids among ``item_ids`` that are messages of the member's workspace; refuses an empty or huge selection."""
+    from .models import Item
+
+    try:
+        ids = list(dict.fromkeys(int(i) for i in item_ids))
+    except (TypeError, ValueError):
+        ids = None
+    if ids is None or any(not 0 < i < 2**63 for i in ids):
+        raise ValidationError({"items": _("The selection holds something that is not a message: select again.")})
+    if not ids:
+        raise ValidationError({"items": _("Select at least one message.")})
+    if len(ids) > MAX_BULK:
+        raise ValidationError({"items": _("Select at most %(max)d messages at a time.") % {"max": MAX_BULK}})
+    found = list(Item.objects.filter(workspace_id=membership.workspace_id, pk__in=ids).values_list("pk", flat=True))
+    if len(found) != len(ids):
+        raise PermissionDenied(_("Some of these messages are not in this workspace."))
+    return found
+
+
+@transaction.atomic
+def do_set_reviewed(membership: Membership, item_ids, reviewed: bool) -> int:
+    """Mark messages reviewed (seen and dealt with by the team) or back to review. Returns how many changed."""
+    from .models import Item
+
+    check_perm(membership, roles.MODERATE)
+    ids = check_items(membership, item_ids)
+    changing = list(Item.objects.filter(pk__in=ids).exclude(reviewed=reviewed).values_list("pk", flat=True))
+    Item.objects.filter(pk__in=changing).update(
+        reviewed=reviewed, reviewed_at=timezone.now() if reviewed else None,
+        reviewed_by=membership.user if reviewed else None)
+    index_items(changing)
+    if changing:
+        audit.record(membership.workspace, membership.user, "item.review" if reviewed else "item.unreview", None,
+                     after={"count": len(changing), "items": changing[:50]})
+    return len(changing)
+
+
+def check_tag_name(name: str) -> str:
+    name = " ".join(clean_text(str(name or "")).split())
+    if not name:
+        raise ValidationError({"tag": _("Give the tag a name, e.g. “à relayer” or “campagne été”.")})
+    if len(name) > TAG_MAX_LENGTH:
+        raise ValidationError({"tag": _("A tag has at most %(max)d characters.") % {"max": TAG_MAX_LENGTH}})
+    return name
+
+
+@transaction.atomic
+def do_tag(membership: Membership, item_ids, name: str):
+    """Put the tag ``name`` on messages (made on first use, names compared without case). Returns the tag."""
+    from .models import ItemTag, Tag
+
+    check_perm(membership, roles.MODERATE)
+    name = check_tag_name(name)
+    ids = check_items(membership, item_ids)
+    tag = Tag.objects.filter(workspace_id=membership.workspace_id, name__iexact=name).first()
+    if tag is None:
+        tag = Tag.objects.create(workspace_id=membership.workspace_id, name=name)
+    already = set(ItemTag.objects.filter(tag=tag, item_id__in=ids).values_list("item_id", flat=True))
+    fresh = [i for i in ids if i not in already]
+    ItemTag.objects.bulk_create([ItemTag(item_id=i, tag=tag, tagged_by=membership.user) for i in fresh])
+    index_items(fresh)
+    if fresh:
+        audit.record(membership.workspace, membership.user, "item.tag", tag, after={"count": len(fresh), "items": fresh[:50]})
+    return tag
+
+
+@transaction.atomic
+def do_untag(membership: Membership, item_ids, tag) -> int:
+    from .models import ItemTag
+
+    check_perm(membership, roles.MODERATE)
+    if tag.workspace_id != membership.workspace_id:
+        raise PermissionDenied
+    ids = check_items(membership, item_ids)
+    removed = list(ItemTag.objects.filter(tag=tag, item_id__in=ids).values_list("item_id", flat=True))
+    ItemTag.objects.filter(tag=tag, item_id__in=removed).delete()
+    index_items(removed)
+    if removed:
+        audit.record(membership.workspace, membership.user, "item.untag", tag,
+                     before={"count": len(removed), "items": removed[:50]})
+    return len(removed)
+
+
+@transaction.atomic
+def do_bulk_correct_label(membership: Membership, item_ids, task: str, label: str) -> int:
+    """Correct one label on several messages: each correction is kept and logged as one correction is."""
+    from .models import Item
+
+    check_perm(membership, roles.MODERATE)
+    ids = check_items(membership, item_ids)
+    corrected = 0
+    for item in Item.objects.filter(pk__in=ids):
+        corrected += do_correct_label(membership, item, task, label) is not None
+    return corrected
+
+
+VIEW_MAX = 30
+
+
+@transaction.atomic
+def do_save_view(membership: Membership, name: str, query: str):
+    """Save the Fil's current filters under ``name`` for this person (the same name replaces its filters)."""
+    from .models import SavedView
+
+    name = " ".join(clean_text(str(name or "")).split())
+    if not name:
+        raise ValidationError({"name": _("Give the view a name, e.g. “Complaints to answer”.")})
+    if len(name) > 60:
+        raise ValidationError({"name": _("A view name has at most %(max)d characters.") % {"max": 60}})
+    if len(query) > 2000:
+        raise ValidationError({"name": _("These filters are too long to be saved.")})
+    views = SavedView.objects.filter(workspace_id=membership.workspace_id, user=membership.user)
+    if not views.filter(name=name).exists() and views.count() >= VIEW_MAX:
+        raise ValidationError({"name": _("You have %(max)d saved views already: delete one first.") % {"max": VIEW_MAX}})
+    view, _created = SavedView.objects.update_or_create(workspace_id=membership.workspace_id, user=membership.user,
+                                                         name=name, defaults={"query": query})
+    audit.record(membership.workspace, membership.user, "view.save", view, after={"name": name, "query": query})
+    return view
+
+
+@transaction.atomic
+def do_delete_view(membership: Membership, view) -> None:
+    if view.workspace_id != membership.workspace_id or view.user_id != membership.user_id:
+        raise PermissionDenied
+    audit.record(membership.workspace, membership.user, "view.delete", view, before={"name": view.name, "query": view.query})
+    view.delete()

@@ -29,13 +29,18 @@ class StreamFilterForm(forms.Form):
     toxicity = forms.ChoiceField(required=False, choices=_choices(LabelCorrection.TASKS["toxicity"]))
     spam = forms.ChoiceField(required=False, choices=_choices(LabelCorrection.TASKS["spam"]))
     complaint = forms.ChoiceField(required=False, choices=_choices(LabelCorrection.TASKS["complaint"]))
+    reviewed = forms.TypedChoiceField(required=False, choices=[("", ""), ("yes", "yes"), ("no", "no")],
+                                      coerce=lambda v: v == "yes", empty_value=None)
+    tag = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    author = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     since = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
     until = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
 
     FIELD_NAMES = {
         "q": _("Search"), "source": _("Channel or source"), "kind": _("Kind"), "lang": _("Language"),
         "sentiment": _("Sentiment"), "intent": _("Intent"), "toxicity": _("Toxicity"), "spam": _("Spam"),
-        "complaint": _("Complaint"), "since": _("From"), "until": _("To"),
+        "complaint": _("Complaint"), "reviewed": _("Reviewed"), "tag": _("Tag"), "author": _("Author"),
+        "since": _("From"), "until": _("To"),
     }
 
     def __init__(self, data, *args, **kwargs):

@@ -120,6 +120,11 @@ class Item(models.Model):
     # The Fil's order in one column (publication second, then id; see search.sort_key): keyset pages and
     # the search index's row id. Set when the item is stored (search.index_items).
     sort_key = models.BigIntegerField(null=True, blank=True, editable=False)
+    # Seen and dealt with by someone of the team (the Fil's "to review" is what is not).
+    reviewed = models.BooleanField(_("reviewed"), default=False)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey("workspaces.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    tags = models.ManyToManyField("Tag", through="ItemTag", related_name="items", blank=True)
 
     class Meta:
         ordering = ["-sort_key"]
@@ -127,6 +132,8 @@ class Item(models.Model):
         indexes = [
             models.Index(fields=["workspace", "-sort_key"], name="item_ws_order"),
             models.Index(fields=["source", "-sort_key"], name="item_source_order"),
+            models.Index(fields=["author", "-sort_key"], name="item_author_order"),
+            models.Index(fields=["workspace", "reviewed", "-sort_key"], name="item_ws_reviewed_order"),
             *[models.Index(fields=["workspace", name, "-sort_key"], name=f"item_ws_{name}_order")
               for name in FILTER_COLUMNS],
         ]
@@ -181,6 +188,54 @@ class LabelCorrection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task}: {self.old_label} → {self.new_label}"
+
+
+class Tag(models.Model):
+    """A word the team puts on messages to find them again (a campaign, a topic, "à relayer")."""
+
+    workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(_("name"), max_length=50)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["workspace", "name"], name="one_tag_name_per_workspace")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ItemTag(models.Model):
+    """A tag on a message: who put it, when. It leaves with the message or the tag, nothing else."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="item_tags")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="item_tags")
+    tagged_by = models.ForeignKey("workspaces.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    tagged_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["item", "tag"], name="one_tag_per_item")]
+        indexes = [models.Index(fields=["tag", "item"], name="itemtag_tag_item")]
+
+    def __str__(self) -> str:
+        return f"{self.tag_id} on {self.item_id}"
+
+
+class SavedView(models.Model):
+    """A person's saved filters of the Fil (their own; the built-in views are for everyone)."""
+
+    workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE, related_name="saved_views")
+    user = models.ForeignKey("workspaces.User", on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField(_("name"), max_length=60)
+    query = models.CharField(max_length=2000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["workspace", "user", "name"], name="one_view_name_per_user")]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class HostThrottle(models.Model):

@@ -28,7 +28,8 @@ _INT64 = 2**63
 _CURSOR = re.compile(r"-?\d{1,19}")
 # Filter name (as the Fil's form names it) → column of Item.
 COLUMNS = {"kind": "kind", "lang": "language", "sentiment": "sentiment", "intent": "intent",
-           "toxicity": "toxicity", "spam": "spam", "complaint": "complaint", "source": "source_id"}
+           "toxicity": "toxicity", "spam": "spam", "complaint": "complaint", "source": "source_id",
+           "reviewed": "reviewed", "author": "author_id"}
 
 
 def cursor_value(value: str | None) -> int | None:
@@ -72,13 +73,15 @@ class ItemQuery:
     def searching(self) -> bool:
         return bool(self.query)
 
-    def labels(self) -> dict[str, str]:
-        return {name: str(self.filters[name]) for name in COLUMNS if self.filters.get(name)}
+    def labels(self) -> dict[str, object]:
+        return {name: value for name in COLUMNS if (value := self.filters.get(name)) is not None and value != ""}
 
     def queryset(self) -> QuerySet:
-        """The messages as a queryset, every filter applied in SQL (the search too, through the index)."""
+        """The messages as a queryset, every filter but the search applied in SQL."""
         items = Item.objects.filter(workspace=self.workspace)
-        items = items.filter(**{column: self.filters[name] for name, column in COLUMNS.items() if self.filters.get(name)})
+        items = items.filter(**{COLUMNS[name]: value for name, value in self.labels().items()})
+        if self.filters.get("tag"):
+            items = items.filter(item_tags__tag_id=self.filters["tag"])
         if self.low is not None:
             items = items.filter(sort_key__gte=self.low)
         if self.high is not None:
@@ -86,8 +89,9 @@ class ItemQuery:
         return items
 
     def _match(self, before: int | None = None) -> search.Match:
-        return search.Match(workspace_id=self.workspace.pk, query=self.query, labels=self.labels(), low=self.low,
-                            high=self.high, before=before)
+        tags = (self.filters["tag"],) if self.filters.get("tag") else ()
+        return search.Match(workspace_id=self.workspace.pk, query=self.query, labels=self.labels(), tags=tags,
+                            low=self.low, high=self.high, before=before)
 
     def _keys_before(self, before: int | None, limit: int) -> list[int]:
         if self.searching:

@@ -146,8 +146,9 @@ def parse(text: str) -> Query:
 LABELS = {  # filter name → (item attribute, token code)
     "source": ("source_id", "src"), "kind": ("kind", "k"), "lang": ("language", "l"),
     "sentiment": ("sentiment", "s"), "intent": ("intent", "i"), "toxicity": ("toxicity", "t"),
-    "spam": ("spam", "p"), "complaint": ("complaint", "c"),
+    "spam": ("spam", "p"), "complaint": ("complaint", "c"), "reviewed": ("reviewed", "r"), "author": ("author_id", "a"),
 }
+TAG_CODE = "g"
 
 
 def label_token(code: str, value: object) -> str:
@@ -164,7 +165,11 @@ def document(item) -> str:
     words = tokens(" ".join(filter(None, [item.title, item.text, author and author.handle,
                                           author and author.display_name])))
     labels = [workspace_token(item.workspace_id)]
-    labels += [label_token(code, getattr(item, attr)) for attr, code in LABELS.values() if getattr(item, attr)]
+    labels += [label_token(code, value) for attr, code in LABELS.values()
+               if (value := getattr(item, attr, None)) is not None and value != ""]
+    item_tags = getattr(item, "item_tags", None)  # absent from the model in early migrations
+    if item_tags is not None:
+        labels += [label_token(TAG_CODE, it.tag_id) for it in item_tags.all()]
     return " ".join(words + labels)
 
 
@@ -199,7 +204,8 @@ class Match:
 
     workspace_id: int
     query: Query
-    labels: dict[str, str] = field(default_factory=dict)  # filter name → value, names of LABELS
+    labels: dict[str, object] = field(default_factory=dict)  # filter name → value, names of LABELS
+    tags: tuple[int, ...] = ()  # every one of these tags
     low: int | None = None  # sort_key >= low
     high: int | None = None  # sort_key < high
     before: int | None = None  # keyset cursor: sort_key < before
@@ -231,7 +237,9 @@ class Index:
 
 def _required_tokens(match: Match) -> list[str]:
     tokens_ = [workspace_token(match.workspace_id)]
-    tokens_ += [label_token(LABELS[name][1], value) for name, value in match.labels.items() if value]
+    tokens_ += [label_token(LABELS[name][1], value) for name, value in match.labels.items()
+                if value is not None and value != ""]
+    tokens_ += [label_token(TAG_CODE, tag) for tag in match.tags]
     return tokens_
 
 
@@ -373,7 +381,8 @@ def index_items(item_ids: Iterable[int]) -> int:
     done = 0
     index = backend()
     for start in range(0, len(ids), 500):
-        items = list(Item.objects.filter(pk__in=ids[start:start + 500]).select_related("author"))
+        items = list(Item.objects.filter(pk__in=ids[start:start + 500]).select_related("author")
+                     .prefetch_related("item_tags"))
         moved = []
         for item in items:
             key = sort_key(item.published_at, item.fetched_at, item.pk)
@@ -405,3 +414,10 @@ def matching_keys(match: Match, limit: int, ascending: bool = False) -> list[int
 def count(match: Match, cap: int) -> int:
     with connection.cursor() as cursor:
         return backend().count(cursor, match, cap)
+
+
+def optimize() -> None:
+    """Merge the index's segments after a large load (SQLite FTS5's 'optimize'; PostgreSQL needs nothing)."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {SqliteIndex.TABLE}({SqliteIndex.TABLE}) VALUES ('optimize')")  # noqa: S608

@@ -3,95 +3,19 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from comptoir.connectors.base import registered_networks
-from comptoir.lib.csvexport import csv_download
 from comptoir.workspaces import roles
 from comptoir.workspaces.access import get_membership
 
 from . import actions
-from .forms import StreamFilterForm
-from .models import Item, LabelCorrection, Source
-from .query import ItemQuery, cursor_value
+from .models import Source
 
 LISTENING_NETWORKS = ("rss", "web")
-
-
-def _item_query(request, workspace) -> tuple[ItemQuery | None, StreamFilterForm]:
-    """The query the page's filters ask for, or None with the form's errors when a filter is wrong."""
-    form = StreamFilterForm(request.GET)
-    if not form.is_valid():
-        return None, form
-    return ItemQuery(workspace, form.cleaned_data, tz=request.user.time_zone), form
-
-
-@login_required
-def stream(request, slug):
-    membership = get_membership(request, slug, roles.VIEW_STREAM)
-    workspace = membership.workspace
-    query, form = _item_query(request, workspace)
-    if request.GET.get("format") == "csv":
-        if query is None:
-            # Checked before the first byte: a download never stops half-way on a bad filter.
-            return HttpResponse("\n".join(form.error_summary()), status=400, content_type="text/plain; charset=utf-8")
-        rows = (
-            (i.published_at.isoformat() if i.published_at else "", i.source.label, i.kind, i.author.handle if i.author else "",
-             i.language, i.sentiment, i.intent, i.title, i.text, i.url)
-            for i in query.export()
-        )
-        return csv_download(f"stream-{workspace.slug}.csv", ["published_at", "source", "kind", "author", "language",
-                                                             "sentiment", "intent", "title", "text", "url"], rows)
-    page = count = None
-    if query is not None:
-        page = query.page(before=cursor_value(request.GET.get("before")), after=cursor_value(request.GET.get("after")))
-        count = query.count()
-    params = request.GET.copy()
-    for key in ("before", "after"):
-        params.pop(key, None)
-    filters = {name: form.data.get(name, "") for name in form.base_fields}
-    return render(request, "stream/stream.html", {
-        "page": page, "count": count, "filters": filters, "filter_errors": form.error_summary(),
-        "sources": workspace.sources.all(), "kinds": Item.KIND_LABELS.items(),
-        "languages": [("fr", _("French")), ("en", _("English"))], "query": params.urlencode(),
-        "label_choices": [(task, [(v, actions.LABEL_NAMES[v]) for v in values]) for task, values in LabelCorrection.TASKS.items()],
-        "intents": [(v, actions.LABEL_NAMES[v]) for v in LabelCorrection.TASKS["intent"]],
-        "can_correct": roles.has_perm(membership.role, roles.MODERATE), "here": request.get_full_path(),
-    }, status=400 if query is None else 200)
-
-
-@login_required
-def stream_count(request, slug):
-    """The exact count of what the filters match, asked by the page when its own count stopped at the cap."""
-    membership = get_membership(request, slug, roles.VIEW_STREAM)
-    query, _form = _item_query(request, membership.workspace)
-    if query is None:
-        return HttpResponse("", status=400)
-    n = query.exact_count()
-    return HttpResponse(ngettext("%(count)s message", "%(count)s messages", n) % {"count": intcomma(n)})
-
-
-@login_required
-@require_POST
-def item_correct(request, slug, item_id):
-    membership = get_membership(request, slug, roles.MODERATE)
-    item = get_object_or_404(Item, pk=item_id, workspace=membership.workspace)
-    try:
-        actions.do_correct_label(membership, item, request.POST.get("task", "")[:20], request.POST.get("label", "")[:20])
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, _("Label corrected. Thank you: the next model will learn from it."))
-    next_url = request.POST.get("next", "")
-    if not next_url.startswith(f"/w/{slug}/stream/"):
-        next_url = reverse("stream", args=[slug])
-    return redirect(next_url)
 
 
 @login_required

@@ -20,6 +20,10 @@ def shell(request):
             "channel_errors": workspace.channels.connected().filter(status="error").count(),
             "source_errors": workspace.sources.current().filter(status="failing").count(),
         }
+        if "stream.view" in PERMISSIONS.get(membership.role, frozenset()):
+            # Messages nobody reviewed yet, counted no further than the badge shows ("999+").
+            unreviewed = workspace.items.filter(reviewed=False)[:1000].count()
+            counts |= {"to_review": min(unreviewed, 999), "to_review_more": unreviewed > 999}
     return {
         "demo_mode": settings.COMPTOIR_DEMO,
         "my_memberships": memberships,

@@ -73,11 +73,19 @@ def test_a_date_filter_follows_the_readers_time_zone(workspace, cm, as_user, ite
     assert "Super balade" not in client.get("/w/velo/stream/?until=2026-03-01").content.decode()
 
 
-def test_the_stream_exports_csv(workspace, cm, as_user, items):
+def test_the_stream_exports_csv_with_every_label_for_french_excel(workspace, cm, as_user, items):
+    import csv
+    import io
+
     response = as_user(cm).get("/w/velo/stream/?format=csv")
-    content = b"".join(response.streaming_content).decode()
-    assert content.splitlines()[0].startswith("published_at,source,kind")
-    assert "Super balade" in content
+    content = b"".join(response.streaming_content)
+    assert content.startswith("\ufeff".encode())  # Excel reads UTF-8 only with its byte order mark
+    rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
+    assert {"sentiment", "sentiment_score", "intent", "complaint", "toxicity", "spam", "tags", "reviewed", "text"} <= set(rows[0])
+    assert {r["text"] for r in rows} == {"Super balade dimanche !", "Terrible service, never again"}
+    excel = b"".join(as_user(cm).get("/w/velo/stream/?format=csv&excel=1&lang=en").streaming_content).decode("utf-8-sig")
+    header, line = excel.splitlines()[:2]
+    assert header.startswith("id;published_at;network;source") and "Terrible service, never again" in line
 
 
 def test_an_outsider_cannot_see_the_stream_or_sources(workspace, outsider, as_user, items):

@@ -12,3 +12,15 @@ def as_control(field):
         css += " is-invalid"
     existing = field.field.widget.attrs.get("class", "")
     return field.as_widget(attrs={"class": f"{existing} {css}".strip()})
+
+
+# Bootstrap Icons for each network: the Fil's rows, the channel cards.
+NETWORK_ICONS = {
+    "mastodon": "bi-mastodon", "bluesky": "bi-bluesky", "matrix": "bi-chat-square-text", "discourse": "bi-chat-left-dots",
+    "email": "bi-envelope", "rss": "bi-rss", "web": "bi-globe2", "webhook": "bi-box-arrow-in-down", "csv": "bi-filetype-csv",
+}
+
+
+@register.filter
+def network_icon(network: str) -> str:
+    return NETWORK_ICONS.get(network, "bi-broadcast")
