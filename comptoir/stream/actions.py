@@ -289,9 +289,8 @@ def do_tag(membership: Membership, item_ids, name: str):
     check_perm(membership, roles.MODERATE)
     name = check_tag_name(name)
     ids = check_items(membership, item_ids)
-    tag = Tag.objects.filter(workspace_id=membership.workspace_id, name__iexact=name).first()
-    if tag is None:
-        tag = Tag.objects.create(workspace_id=membership.workspace_id, name=name)
+    tag, _created = Tag.objects.get_or_create(workspace_id=membership.workspace_id, key=Tag.key_of(name),
+                                              defaults={"name": name})
     already = set(ItemTag.objects.filter(tag=tag, item_id__in=ids).values_list("item_id", flat=True))
     fresh = [i for i in ids if i not in already]
     ItemTag.objects.bulk_create([ItemTag(item_id=i, tag=tag, tagged_by=membership.user) for i in fresh])

@@ -1,3 +1,4 @@
+import unicodedata
 from datetime import timedelta
 
 from django.db import models
@@ -195,11 +196,16 @@ class Tag(models.Model):
 
     workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE, related_name="tags")
     name = models.CharField(_("name"), max_length=50)
+    key = models.CharField(max_length=50, editable=False)  # the name case-folded: "À relayer" and "à RELAYER" are one tag
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["workspace", "name"], name="one_tag_name_per_workspace")]
+        constraints = [models.UniqueConstraint(fields=["workspace", "key"], name="one_tag_name_per_workspace")]
+
+    @staticmethod
+    def key_of(name: str) -> str:
+        return unicodedata.normalize("NFC", name).casefold()[:50]
 
     def __str__(self) -> str:
         return self.name

@@ -4,13 +4,34 @@
   const rows = () => Array.from(document.querySelectorAll(".cpt-row[data-item]"));
   const active = () => document.querySelector(".cpt-row.active");
 
+  let loading = null;
+
+  // The pane of the last message asked for wins: a quick j-j-j never shows an older one last.
+  async function load(url) {
+    loading?.abort();
+    loading = new AbortController();
+    try {
+      const response = await fetch(url, {
+        headers: { "HX-Request": "true", "HX-Target": "detail", "HX-Current-URL": window.location.href },
+        signal: loading.signal, credentials: "same-origin",
+      });
+      if (!response.ok) { return; }
+      const pane = document.getElementById("detail");
+      const fresh = document.createRange().createContextualFragment(await response.text()).firstElementChild;
+      pane.replaceWith(fresh);
+      window.htmx?.process(fresh);
+    } catch (error) {
+      if (error.name !== "AbortError") { throw error; }
+    }
+  }
+
   function open(row, link) {
     rows().forEach((r) => r.classList.toggle("active", r === row));
     if (row) { row.scrollIntoView({ block: "nearest" }); }
     if (!wide()) { window.location.href = link.getAttribute("href"); return; }
-    window.htmx.ajax("GET", link.dataset.filOpen, { target: "#detail", swap: "outerHTML" });
-    document.querySelector(".cpt-split")?.classList.add("has-selection");
     window.history.replaceState(null, "", link.getAttribute("href"));
+    document.querySelector(".cpt-split")?.classList.add("has-selection");
+    load(link.dataset.filOpen);
   }
 
   function move(step) {
