@@ -12,7 +12,7 @@ class StreamConfig(AppConfig):
         from comptoir.workspaces.models import Channel
         from comptoir.workspaces.signals import channel_removed as removed
 
-        from . import clock  # noqa: F401  (registers the due-source claimer)
+        from . import activity, clock  # noqa: F401  (the activity log's sentences, the due-source claimer)
         from .signals import channel_removed, channel_saved
 
         post_save.connect(channel_saved, sender=Channel, dispatch_uid="stream.channel_source")

@@ -203,12 +203,12 @@ class Tag(models.Model):
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["workspace", "key"], name="one_tag_name_per_workspace")]
 
+    def __str__(self) -> str:
+        return self.name
+
     @staticmethod
     def key_of(name: str) -> str:
         return unicodedata.normalize("NFC", name).casefold()[:50]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class ItemTag(models.Model):

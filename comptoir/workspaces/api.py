@@ -77,6 +77,7 @@ class ChannelOut(Schema):
 class AuditOut(Schema):
     id: int
     created_at: datetime
+    summary: str = Field(description="The event as a sentence, in the token owner's language")
     actor: str
     via: str
     action: str
@@ -198,7 +199,8 @@ def list_audit(request, slug: str, filters: Query[AuditFilters]):
     if filters.action:
         events = events.filter(action__startswith=filters.action)
     return [
-        {"id": e.pk, "created_at": e.created_at, "actor": e.actor_label, "via": e.via, "action": e.action,
+        {"id": e.pk, "created_at": e.created_at, "summary": audit.describe(e), "actor": e.actor_label, "via": e.via,
+         "action": e.action,
          "object_type": e.object_type, "object_id": e.object_id, "object": e.object_repr, "before": e.before, "after": e.after}
         for e in events[filters.offset: filters.offset + filters.limit]
     ]

@@ -19,10 +19,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from comptoir.connectors.base import ACTION_LABELS, registered_networks
+from comptoir.connectors.base import ACTION_LABELS, Action, registered_networks
 from comptoir.lib.csvexport import csv_download
 
-from . import actions, roles
+from . import actions, audit, roles
 from .access import get_membership
 from .demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from .forms import (
@@ -298,13 +298,20 @@ def accept_invitation(request, token):
 # Channels ------------------------------------------------------------------------------------
 
 
+# What Comptoir's screens can do with a channel today. A network's card promises only these, whatever its
+# connector could do: publishing, replying and moderating join this set with the screens that do them.
+ACTIONS_WITH_SCREENS = frozenset({Action.READ})
+
+
 def _network_cards() -> list[dict]:
     cards = []
     for network, cls in registered_networks().items():
         caps = cls.capabilities
+        shown = caps.actions & ACTIONS_WITH_SCREENS
         cards.append({
-            "network": network, "label": cls.label or network, "max_text_length": caps.max_text_length,
-            "actions": [str(ACTION_LABELS[a]) for a in sorted(caps.actions, key=lambda a: list(ACTION_LABELS).index(a))],
+            "network": network, "label": cls.label or network,
+            "max_text_length": caps.max_text_length if Action.PUBLISH in shown else None,
+            "actions": [str(ACTION_LABELS[a]) for a in sorted(shown, key=lambda a: list(ACTION_LABELS).index(a))],
         })
     return cards
 
@@ -411,15 +418,17 @@ def activity(request, slug):
     if request.GET.get("format") == "csv":
         tz = timezone.get_current_timezone()
         rows = (
-            (timezone.localtime(e.created_at, tz).isoformat(), e.actor_label, e.via, e.action, e.object_type, e.object_id,
-             e.object_repr, json.dumps(e.before, ensure_ascii=False) if e.before is not None else "",
+            (timezone.localtime(e.created_at, tz).isoformat(), audit.describe(e), e.actor_label, e.via, e.action,
+             e.object_type, e.object_id, e.object_repr, json.dumps(e.before, ensure_ascii=False) if e.before is not None else "",
              json.dumps(e.after, ensure_ascii=False) if e.after is not None else "")
             for e in events.iterator(chunk_size=500)
         )
         return csv_download(f"activity-{membership.workspace.slug}.csv",
-                            ["time", "actor", "via", "action", "object_type", "object_id", "object", "before", "after"], rows)
+                            ["time", "summary", "actor", "via", "action", "object_type", "object_id", "object", "before",
+                             "after"], rows, bom=True)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    action_names = sorted({a.split(".")[0] for a in actions.audit_events_for(membership).values_list("action", flat=True).distinct()})
+    groups = {a.split(".")[0] for a in actions.audit_events_for(membership).values_list("action", flat=True).distinct()}
+    action_names = sorted(((g, str(audit.GROUPS.get(g, g))) for g in groups), key=lambda pair: pair[1])
     return render(request, "workspaces/activity.html", {
         "page": page, "action_filter": action_filter, "actor_filter": actor_filter, "action_names": action_names,
     })

@@ -24,3 +24,26 @@ NETWORK_ICONS = {
 @register.filter
 def network_icon(network: str) -> str:
     return NETWORK_ICONS.get(network, "bi-broadcast")
+
+
+@register.filter
+def describe_event(event) -> str:
+    """An activity-log event as a sentence in the reader's language."""
+    from comptoir.workspaces.audit import describe
+
+    return describe(event)
+
+
+@register.filter
+def event_changes(event) -> list:
+    from comptoir.workspaces.audit import changes
+
+    return changes(event)
+
+
+@register.filter
+def via_label(via: str) -> str:
+    from django.utils.translation import gettext as _
+
+    return {"web": _("on the web"), "api": _("through the API"), "cli": _("from the command line"),
+            "system": _("by Comptoir itself")}.get(via, via)

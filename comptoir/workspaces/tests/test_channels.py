@@ -121,3 +121,14 @@ def test_the_connect_page_tests_a_connection_and_reports_why_it_failed(workspace
     response = client.post("/w/velo/channels/connect/echo-test/", {"token": "good"})
     assert response.status_code == 302
     assert Channel.objects.get().credentials == {"token": "good"}
+
+
+def test_network_cards_promise_only_what_comptoirs_screens_do(workspace, cm, as_user):
+    cm.language = "en"
+    cm.save()
+    body = as_user(cm).get("/w/velo/channels/").content.decode()
+    cards = body.split('data-testid="networks"')[1]
+    mastodon = cards.split("Mastodon")[1][:400]
+    assert "Read" in mastodon
+    for promise in ("Publish", "Reply", "Ban", "Delete", "characters per post"):
+        assert promise not in cards, promise
