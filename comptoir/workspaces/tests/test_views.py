@@ -186,11 +186,11 @@ def test_the_owner_exports_the_activity_log_as_csv(workspace, owner, cm, as_user
     actions.do_update_workspace(membership_of(cm, workspace), {"name": "=HYPERLINK(\"http://evil\")"})
     response = as_user(owner).get("/w/velo/activity/?format=csv")
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert rows[0][:4] == ["time", "actor", "via", "action"]
-    update = next(r for r in rows if r[3] == "workspace.update")
-    assert update[1] == "camille.cm@asso.test"
-    assert update[6].startswith("'=")  # neutralised for spreadsheets
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert rows[0][:5] == ["time", "summary", "actor", "via", "action"]
+    update = next(r for r in rows if r[4] == "workspace.update")
+    assert update[2] == "camille.cm@asso.test" and update[1].startswith("Camille CM")
+    assert update[7].startswith("'=")  # neutralised for spreadsheets
     assert len(rows) - 1 == AuditEvent.objects.filter(workspace=workspace).count()
 
 
