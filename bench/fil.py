@@ -174,6 +174,7 @@ def cases(ws, sources) -> list[tuple[str, str]]:
         ("page 50", base + f"?before={page50}"),
         ("filter + search", base + "?sentiment=negative&q=livraison"),
         ("3 filters + search", base + "?sentiment=negative&lang=fr&kind=comment&q=atelier"),
+        ("selected message", base + f"?item={ItemQuery(ws, {}).page(size=3).items[2].pk}"),
     ]
 
 

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,7 +22,7 @@ from comptoir.workspaces.access import get_membership
 from . import actions
 from .forms import StreamFilterForm
 from .models import Item, LabelCorrection, SavedView, Tag
-from .query import COUNT_CAP, ItemQuery, cursor_value
+from .query import COUNT_CAP, RELATED, ItemQuery, cursor_value
 
 # Views everyone has, before their own.
 BUILTIN_VIEWS = [
@@ -87,21 +87,19 @@ def _detail(membership, item: Item) -> dict:
     thread = []
     key = item.thread_external_id or item.parent_external_id
     if key:
+        # The conversation: what shares its thread, and the message that started it.
         thread = list(Item.objects.filter(workspace=workspace, source_id=item.source_id)
-                      .filter(thread_external_id=key).exclude(pk=item.pk).select_related("author")
-                      .order_by("sort_key")[:20])
-        parent = Item.objects.filter(workspace=workspace, source_id=item.source_id, external_id=key).first()
-        if parent and parent.pk != item.pk and parent not in thread:
-            thread.insert(0, parent)
+                      .filter(Q(thread_external_id=key) | Q(external_id=key)).exclude(pk=item.pk)
+                      .select_related("author").order_by("sort_key")[:20])
     author = {}
     if item.author_id:
         others = Item.objects.filter(workspace=workspace, author_id=item.author_id)
         author = {
-            "identity": item.author, "count": others.count(),
+            "identity": item.author,
+            **others.aggregate(count=Count("id"), negative=Count("id", filter=Q(sentiment="negative")),
+                               complaints=Count("id", filter=Q(complaint="complaint"))),
             "recent": list(others.exclude(pk=item.pk).select_related("source").order_by("-sort_key")[:5]),
             "sources": list(others.values("source__label").annotate(n=Count("id")).order_by("-n")[:5]),
-            "negative": others.filter(sentiment="negative").count(),
-            "complaints": others.filter(complaint="complaint").count(),
         }
     labels = _labels()
     rows = [{"task": task, "value": getattr(item, task), "shown": labels[task].get(getattr(item, task), "—"),
@@ -112,7 +110,7 @@ def _detail(membership, item: Item) -> dict:
 
 
 def _get_item(membership, item_id) -> Item:
-    return get_object_or_404(Item.objects.select_related("author", "source", "channel", "reviewed_by"), pk=item_id,
+    return get_object_or_404(Item.objects.select_related(*RELATED), pk=item_id,
                              workspace=membership.workspace)
 
 
@@ -130,8 +128,8 @@ def stream(request, slug):
     selected = None
     item_id = cursor_value(request.GET.get("item"))
     if item_id and item_id > 0:
-        selected = Item.objects.filter(pk=item_id, workspace=workspace).select_related(
-            "author", "source", "channel", "reviewed_by").first()
+        shown = {i.pk: i for i in page.items} if page else {}
+        selected = shown.get(item_id) or Item.objects.filter(pk=item_id, workspace=workspace).select_related(*RELATED).first()
     filters = _filter_query(form)
     page_query = request.GET.copy()
     for key in ("before", "after", "item"):

@@ -22,6 +22,7 @@ from . import search
 from .models import Item
 
 PAGE_SIZE = 50
+RELATED = ("author", "source", "channel", "reviewed_by")  # what a row and the detail pane show
 COUNT_CAP = 10_000
 EXPORT_CHUNK = 1000
 _INT64 = 2**63
@@ -93,39 +94,32 @@ class ItemQuery:
         return search.Match(workspace_id=self.workspace.pk, query=self.query, labels=self.labels(), tags=tags,
                             low=self.low, high=self.high, before=before)
 
-    def _keys_before(self, before: int | None, limit: int) -> list[int]:
+    def _rows(self, *, before: int | None = None, after: int | None = None, limit: int) -> list[Item]:
+        """Up to ``limit`` messages just older than ``before`` (or just newer than ``after``), newest first: one query."""
+        items = self.queryset().select_related(*RELATED)
         if self.searching:
-            return search.matching_keys(self._match(before), limit)
-        items = self.queryset()
-        if before is not None:
-            items = items.filter(sort_key__lt=before)
-        return list(items.order_by("-sort_key").values_list("sort_key", flat=True)[:limit])
-
-    def _keys_after(self, after: int, limit: int) -> list[int]:
-        """Keys just newer than ``after``, newest first (for the "newer" link)."""
-        if self.searching:
-            match = self._match()
+            match = self._match(before)
             match.after = after
-            return list(reversed(search.matching_keys(match, limit, ascending=True)))
-        items = self.queryset().filter(sort_key__gt=after).order_by("sort_key")
-        return list(reversed(items.values_list("sort_key", flat=True)[:limit]))
-
-    def _load(self, keys: list[int]) -> list[Item]:
-        # Workspace and filters again: the index only chooses, the rows decide.
-        items = self.queryset().filter(sort_key__in=keys).select_related("author", "source", "channel")
-        return sorted(items, key=lambda i: -i.sort_key)
+            sql, params = search.backend().condition(match, limit, ascending=after is not None)
+            items = items.extra(where=[sql], params=params)  # noqa: S610 - the index's SQL, values as parameters
+        elif before is not None:
+            items = items.filter(sort_key__lt=before)
+        elif after is not None:
+            items = items.filter(sort_key__gt=after)
+        if after is not None:
+            return list(reversed(items.order_by("sort_key")[:limit]))
+        return list(items.order_by("-sort_key")[:limit])
 
     def page(self, *, before: int | None = None, after: int | None = None, size: int = PAGE_SIZE) -> Page:
         if after is not None and before is None:
-            keys = self._keys_after(after, size + 1)
-            has_newer = len(keys) > size
-            keys = keys[-size:] if has_newer else keys
-            items = self._load(keys)
+            items = self._rows(after=after, limit=size + 1)
+            has_newer = len(items) > size
+            items = items[-size:] if has_newer else items
             older = items[-1].sort_key if items else None
             return Page(items, items[0].sort_key if items and has_newer else None, older)
-        keys = self._keys_before(before, size + 1)
-        items = self._load(keys[:size])
-        older = items[-1].sort_key if len(keys) > size and items else None
+        items = self._rows(before=before, limit=size + 1)
+        more, items = len(items) > size, items[:size]
+        older = items[-1].sort_key if more and items else None
         newer = items[0].sort_key if before is not None and items else None
         return Page(items, newer, older)
 
@@ -145,9 +139,6 @@ class ItemQuery:
     def export(self, chunk: int = EXPORT_CHUNK) -> Iterator[Item]:
         """Every matching message, newest first, a chunk at a time: constant memory whatever the size."""
         before = None
-        while True:
-            keys = self._keys_before(before, chunk)
-            if not keys:
-                return
-            yield from self._load(keys)
-            before = keys[-1]
+        while rows := self._rows(before=before, limit=chunk):
+            yield from rows
+            before = rows[-1].sort_key

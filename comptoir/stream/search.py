@@ -226,12 +226,12 @@ class Index:
     def forget(self, cursor, keys: Sequence[int]) -> None:
         raise NotImplementedError
 
-    def keys(self, cursor, match: Match, limit: int, ascending: bool = False) -> list[int]:
-        """Sort keys of the matching messages, newest first (oldest first if ``ascending``), at most ``limit``."""
-        raise NotImplementedError
-
     def count(self, cursor, match: Match, cap: int) -> int:
         """How many messages match, counting no further than ``cap``."""
+        raise NotImplementedError
+
+    def condition(self, match: Match, limit: int, ascending: bool = False) -> tuple[str, list]:
+        """A WHERE condition on ``stream_item`` keeping the first ``limit`` matches in order: one query a page."""
         raise NotImplementedError
 
 
@@ -280,12 +280,11 @@ class SqliteIndex(Index):
             chunk = list(keys[start:start + 500])
             cursor.execute(f"DELETE FROM {self.TABLE} WHERE rowid IN ({', '.join(['%s'] * len(chunk))})", chunk)  # noqa: S608
 
-    def keys(self, cursor, match, limit, ascending=False):
+    def condition(self, match, limit, ascending=False):
         where, params = self._range(match)
         order = "ASC" if ascending else "DESC"
-        cursor.execute(f"SELECT rowid FROM {self.TABLE} WHERE {self.TABLE} MATCH %s{where} ORDER BY rowid {order} LIMIT %s",  # noqa: S608
-                       [self._expression(match), *params, limit])
-        return [row[0] for row in cursor.fetchall()]
+        return (f'"stream_item"."sort_key" IN (SELECT rowid FROM {self.TABLE} WHERE {self.TABLE} MATCH %s{where} '  # noqa: S608
+                f"ORDER BY rowid {order} LIMIT %s)", [self._expression(match), *params, limit])
 
     def count(self, cursor, match, cap):
         where, params = self._range(match)
@@ -337,12 +336,11 @@ class PostgresIndex(Index):
     def forget(self, cursor, keys):
         pass  # the vector lives on the message's row and leaves with it
 
-    def keys(self, cursor, match, limit, ascending=False):
+    def condition(self, match, limit, ascending=False):
+        # The planner walks the sort_key index or the GIN index, whichever the statistics favour; the page's LIMIT
+        # is the query's own.
         where, params = self._where(match)
-        order = "ASC" if ascending else "DESC"
-        cursor.execute(f"SELECT sort_key FROM stream_item WHERE {where} ORDER BY sort_key {order} LIMIT %s",  # noqa: S608
-                       [*params, limit])
-        return [row[0] for row in cursor.fetchall()]
+        return where.replace("workspace_id", '"stream_item"."workspace_id"', 1), params
 
     def count(self, cursor, match, cap):
         where, params = self._where(match)
@@ -404,11 +402,6 @@ def forget(keys: Iterable[int]) -> None:
     if keys:
         with connection.cursor() as cursor:
             backend().forget(cursor, keys)
-
-
-def matching_keys(match: Match, limit: int, ascending: bool = False) -> list[int]:
-    with connection.cursor() as cursor:
-        return backend().keys(cursor, match, limit, ascending)
 
 
 def count(match: Match, cap: int) -> int:

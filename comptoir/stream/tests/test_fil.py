@@ -159,3 +159,14 @@ def test_the_exact_count_is_asked_when_the_page_stops_at_the_cap(workspace, cm, 
     count = body.split('data-testid="stream-count"')[1][:600]
     assert "hx-get=\"/w/velo/stream/count/?q=atelier\"" in count
     assert as_user(cm).get("/w/velo/stream/count/?q=atelier").content.decode() == "6 messages"
+
+
+def test_a_page_of_the_fil_costs_at_most_15_queries(workspace, moderator, as_user, messages_, django_assert_max_num_queries):
+    actions.do_tag(membership_of(moderator, workspace), [m.pk for m in messages_], "à relayer")
+    actions.do_set_reviewed(membership_of(moderator, workspace), [m.pk for m in messages_[:2]], True)
+    client = as_user(moderator)
+    client.get("/w/velo/")  # the first visit also remembers the workspace as the member's last one
+    for url in ("/w/velo/stream/", f"/w/velo/stream/?item={messages_[1].pk}", "/w/velo/stream/?q=atelier&reviewed=no",
+                f"/w/velo/stream/?item={messages_[0].pk}&q=atelier&sentiment=&intent=", "/w/velo/stream/?kind=forum_post"):
+        with django_assert_max_num_queries(15, info=url):
+            assert client.get(url).status_code == 200
