@@ -47,8 +47,8 @@ from typing import Any
 import httpx
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
-from django.utils.translation import gettext as _
 
+from comptoir.lib.i18n import gettext as _
 from comptoir.lib.transport import Deadline, PinnedBackend, PinnedTransport, StreamingDecompressor
 
 __all__ = [

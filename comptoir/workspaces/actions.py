@@ -19,6 +19,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from comptoir.lib import crypto
+from comptoir.lib.i18n import code_and_params
 
 from . import audit, roles
 from .models import ApiToken, AuditEvent, Channel, Invitation, Membership, User, Workspace, validate_time_zone
@@ -313,13 +314,17 @@ def do_remove_channel(actor: Membership, channel: Channel) -> None:
 
 
 def record_channel_result(channel_id: int, *, ok: bool, error: str = "") -> None:
-    """Store the outcome of a network call on the channel's health (used by tasks)."""
+    """Store the outcome of a network call on the channel's health (used by tasks).
+
+    ``error`` is kept as its message id and values (see :mod:`comptoir.lib.i18n`): each reader sees it in their language.
+    """
     now = timezone.now()
     if ok:
         Channel.objects.filter(pk=channel_id).update(last_success_at=now)
         Channel.objects.filter(pk=channel_id, status=Channel.Status.ERROR).update(status=Channel.Status.ACTIVE)
     else:
-        Channel.objects.filter(pk=channel_id).update(last_error_at=now, last_error=error[:2000])
+        code, params = code_and_params(error)
+        Channel.objects.filter(pk=channel_id).update(last_error_at=now, last_error_code=code[:2000], last_error_params=params)
         Channel.objects.filter(pk=channel_id, status=Channel.Status.ACTIVE).update(status=Channel.Status.ERROR)
 
 

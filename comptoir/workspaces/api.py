@@ -69,7 +69,9 @@ class ChannelOut(Schema):
     language: str
     last_success_at: datetime | None
     last_error_at: datetime | None
-    last_error: str
+    last_error: str = Field(description="The last error, in the language of the token's owner.")
+    last_error_code: str = Field(description="The same error's untranslated message id, stable across languages.")
+    last_error_params: dict = Field(description="The values put into that message.")
     created_at: datetime
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from comptoir.lib import crypto
+from comptoir.lib.i18n import StoredMessage
 
 from .roles import Role
 
@@ -212,9 +213,13 @@ class Channel(models.Model):
     credentials_encrypted = models.TextField(blank=True, editable=False)
     last_success_at = models.DateTimeField(_("last success"), null=True, blank=True)
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
-    last_error = models.TextField(_("last error"), blank=True)
+    # The last error as its untranslated message id and values: shown in the reader's language.
+    last_error_code = models.TextField(_("last error"), blank=True)
+    last_error_params = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    last_error = StoredMessage("last_error_code", "last_error_params")
 
     class Meta:
         ordering = ["network", "handle"]

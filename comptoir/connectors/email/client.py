@@ -29,7 +29,6 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from typing import Any
 
-from django.utils.translation import gettext as _
 from imapclient import IMAPClient
 from imapclient.exceptions import CapabilityError, LoginError
 
@@ -50,6 +49,7 @@ from comptoir.connectors.base import (
 )
 from comptoir.connectors.email import parsing
 from comptoir.lib.fetch import BlockedTarget, FetchError, check_url
+from comptoir.lib.i18n import gettext as _
 
 logger = logging.getLogger(__name__)
 

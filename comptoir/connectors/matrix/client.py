@@ -41,9 +41,7 @@ from urllib.parse import quote, urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
-from django.conf import settings
 from django.utils import translation
-from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from nio import AsyncClient, AsyncClientConfig, MessageDirection
 from nio.responses import (
@@ -77,8 +75,10 @@ from comptoir.connectors.base import (
     RemoteRef,
     register,
 )
+from comptoir.connectors.http import status_error
 from comptoir.connectors.servers import check_server_url
 from comptoir.lib.fetch import BlockedTarget, FetchError, check_url
+from comptoir.lib.i18n import gettext as _
 from comptoir.lib.sanitize import clean_html, html_to_text
 from comptoir.lib.timeutil import retry_after_seconds
 
@@ -203,12 +203,6 @@ class MatrixConnector(BaseConnector):
         user_id = self.config.get("user_id")
         return user_id if isinstance(user_id, str) else ""
 
-    def _timeout(self) -> float:
-        value = self.config.get("timeout")
-        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-            return float(value)
-        return float(getattr(settings, "COMPTOIR_FETCH_TIMEOUT_SECONDS", 15))
-
     def _rooms(self) -> list[str]:
         rooms = self.config.get("rooms") or []
         if not isinstance(rooms, list | tuple):
@@ -293,32 +287,30 @@ class MatrixConnector(BaseConnector):
         status = getattr(transport, "status", None)
         headers = getattr(transport, "headers", None) or {}
         host = self._host
-        if status == 401 or errcode in ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"):
-            raise AuthenticationFailed(
-                _(
-                    "The Matrix homeserver %(host)s refused the access token: it expired, was revoked or "
-                    "mistyped. Reconnect the account with a new token."
-                )
-                % {"host": host},
-                status=status,
+        refused = AuthenticationFailed(
+            _(
+                "The Matrix homeserver %(host)s refused the access token: it expired, was revoked or "
+                "mistyped. Reconnect the account with a new token."
             )
-        if status == 429 or errcode == "M_LIMIT_EXCEEDED":
+            % {"host": host},
+            status=status,
+        )
+        if errcode in ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"):
+            raise refused
+        retry_after = retry_after_seconds(headers.get("Retry-After"))
+        if errcode == "M_LIMIT_EXCEEDED":
+            status = 429
             retry_ms = getattr(response, "retry_after_ms", None)
-            retry_after = retry_ms / 1000 if retry_ms else retry_after_seconds(headers.get("Retry-After"))
+            retry_after = retry_ms / 1000 if retry_ms else retry_after
+        server = _("The Matrix homeserver %(host)s") % {"host": host}
+        shared = status_error(status, server=server, refused=refused, retry_after=retry_after)
+        if shared is not None:
+            raise shared
+        if status is None:
             raise ConnectorError(
-                _("The Matrix homeserver %(host)s asks us to slow down (rate limit). Comptoir will try again later.")
+                _("The Matrix homeserver %(host)s sent an answer Comptoir does not understand. Comptoir will try again later.")
                 % {"host": host},
                 retryable=True,
-                status=429,
-                retry_after=retry_after,
-            )
-        if status is None or status >= 500:
-            raise ConnectorError(
-                _("The Matrix homeserver %(host)s is unavailable (error %(status)s). Comptoir will try again later.")
-                % {"host": host, "status": status or "?"},
-                retryable=True,
-                status=status,
-                retry_after=retry_after_seconds(headers.get("Retry-After")),
             )
         if errcode == "M_FORBIDDEN" or status == 403:
             raise ConnectorError(
