@@ -1,5 +1,6 @@
 import json
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
@@ -321,12 +322,23 @@ def _connect_form_class(network: str):
     return registered_networks()[network].connect_form_class()
 
 
+def _keep_typed_secrets(form) -> None:
+    """Show a secret typed in this form again when the page comes back (after "Test the connection",
+    or an error elsewhere), so it need not be pasted twice; and keep the browser from filling in
+    the person's own Comptoir password."""
+    for field in form.fields.values():
+        if isinstance(field.widget, forms.PasswordInput):
+            field.widget.render_value = True
+            field.widget.attrs.setdefault("autocomplete", "new-password")
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def channel_connect(request, slug, network):
     membership = get_membership(request, slug, roles.MANAGE_CHANNELS)
     form_class = _connect_form_class(network)
     form = form_class(request.POST or None, request.FILES or None)
+    _keep_typed_secrets(form)
     extra = ChannelLabelForm(request.POST or None, prefix="channel")
     check = None
     if request.method == "POST" and form.is_valid() and extra.is_valid():

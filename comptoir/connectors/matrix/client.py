@@ -77,12 +77,14 @@ from comptoir.connectors.base import (
 )
 from comptoir.connectors.http import status_error
 from comptoir.connectors.servers import check_server_url
-from comptoir.lib.fetch import BlockedTarget, FetchError, check_url
+from comptoir.lib.fetch import BlockedTarget, FetchError, FetchTimeout, check_url, safe_fetch
 from comptoir.lib.i18n import gettext as _
 from comptoir.lib.sanitize import clean_html, html_to_text
 from comptoir.lib.timeutil import retry_after_seconds
 
 NETWORK = "matrix"
+# "Test the connection": a homeserver that has not finished the TLS handshake by then never will.
+PROBE_SECONDS = 3
 # The spec limits an event to 65 536 bytes; this leaves room for the HTML body and the envelope.
 MAX_TEXT_LENGTH = 16_000
 MARKER = "comptoir.idempotency"
@@ -346,8 +348,49 @@ class MatrixConnector(BaseConnector):
 
     # --- connection -----------------------------------------------------------------------------
 
+    def _probe(self) -> str | None:
+        """Why the homeserver cannot be reached securely, found within seconds; None when it answers.
+
+        A person waits for "Test the connection". An https:// address on a port that speaks plain
+        HTTP (``https://`` is what the form adds to ``matrix.example.org``) never finishes the TLS
+        handshake: the server waits for a request line that never comes. Say so, and say whether
+        the server answers over http://, instead of waiting out the whole timeout.
+        """
+        try:
+            safe_fetch(self._homeserver + "/_matrix/client/versions", timeout=PROBE_SECONDS, max_redirects=0)
+        except FetchTimeout:
+            pass
+        except FetchError:
+            return None  # refused, not found, redirected…: the check itself says what is wrong
+        else:
+            return None
+        parts = urlsplit(self._homeserver)
+        if parts.scheme == "https":
+            plain = f"http://{parts.netloc}{parts.path}"
+            try:
+                versions = safe_fetch(plain + "/_matrix/client/versions", timeout=PROBE_SECONDS, max_redirects=0)
+                speaks_matrix = versions.ok and "versions" in versions.json()
+            except (FetchError, TypeError):
+                speaks_matrix = False
+            if speaks_matrix:
+                return _(
+                    "The homeserver %(host)s did not open a secure (https) connection within %(seconds)d seconds, "
+                    "but it answers over plain http. If that is intended (a server on your own network), write its "
+                    "address with http://, e.g. %(url)s; otherwise check the address."
+                ) % {"host": parts.netloc, "seconds": PROBE_SECONDS, "url": plain}
+        return _(
+            "The homeserver %(host)s did not open a connection within %(seconds)d seconds. Check the address and "
+            "port: Element shows it in Settings → Help & About → Advanced → Homeserver."
+        ) % {"host": parts.netloc, "seconds": PROBE_SECONDS}
+
     def check_connection(self) -> ConnectionCheck:
         """Check the token and that the account is in every configured room (joining if invited)."""
+        try:
+            problem = self._probe()
+        except ConnectorError as exc:
+            return ConnectionCheck(ok=False, message=exc.message)
+        if problem:
+            return ConnectionCheck(ok=False, message=problem)
         rooms = self._rooms()
 
         async def work(client: AsyncClient) -> ConnectionCheck:
