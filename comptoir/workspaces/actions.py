@@ -7,6 +7,7 @@ call these and nothing else, so each behaviour has one code path.
 
 import logging
 import re
+import secrets
 import unicodedata
 
 from django.conf import settings
@@ -311,6 +312,23 @@ def do_remove_channel(actor: Membership, channel: Channel) -> None:
         raise PermissionDenied
     audit.record(actor.workspace, actor.user, "channel.remove", channel, before=audit.snapshot(channel, CHANNEL_FIELDS))
     channel.delete()
+
+
+@transaction.atomic
+def do_regenerate_webhook_secret(actor: Membership, channel: Channel) -> str:
+    """Give a webhook channel a new signing secret and return it (shown once; the old one stops working)."""
+    check_perm(actor, roles.MANAGE_CHANNELS)
+    if channel.workspace_id != actor.workspace_id:
+        raise PermissionDenied
+    if channel.network != "webhook":
+        raise ValidationError({"network": _("Only a webhook channel has a signing secret to regenerate.")})
+    channel = Channel.objects.select_for_update().get(pk=channel.pk)
+    secret = secrets.token_urlsafe(32)
+    channel.credentials = {**channel.credentials, "secret": secret}
+    channel.save(update_fields=["credentials_encrypted"])
+    # Never the secret itself in the log: only that it changed.
+    audit.record(actor.workspace, actor.user, "channel.webhook_secret_regenerate", channel, after={"credentials": ["secret"]})
+    return secret
 
 
 def record_channel_result(channel_id: int, *, ok: bool, error: str = "") -> None:

@@ -8,6 +8,7 @@ from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -242,6 +243,11 @@ class Channel(models.Model):
     @credentials.setter
     def credentials(self, value: dict) -> None:
         self.credentials_encrypted = crypto.encrypt_json(value or {})
+
+    @property
+    def webhook_path(self) -> str:
+        """Where a webhook channel receives its signed requests (empty for other networks)."""
+        return reverse("webhook_receive", args=[self.pk]) if self.network == "webhook" and self.pk else ""
 
     def connector(self):
         from comptoir.connectors.base import get_connector_class

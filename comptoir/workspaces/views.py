@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from comptoir.connectors.base import ACTION_LABELS, registered_networks
 from comptoir.lib.csvexport import csv_download
+from comptoir.lib.urls import public_url
 
 from . import actions, roles
 from .access import get_membership
@@ -307,12 +308,32 @@ def _network_cards() -> list[dict]:
     return cards
 
 
+_REVEALED = "comptoir.revealed_secret"
+
+
+def _reveal_once(request, channel: Channel, secret: str) -> None:
+    # Kept server-side in the session (never in a messages cookie) until the channels page shows it once.
+    request.session[_REVEALED] = {"channel": channel.pk, "secret": secret}
+
+
+def _revealed(request, channels) -> dict | None:
+    revealed = request.session.pop(_REVEALED, None)
+    channel = next((c for c in channels if revealed and c.pk == revealed.get("channel")), None)
+    if channel is None:
+        return None
+    return {"channel": channel, "secret": revealed["secret"], "url": public_url(request, channel.webhook_path)}
+
+
 @login_required
 def channels(request, slug):
     membership = get_membership(request, slug, roles.VIEW_CHANNELS)
-    items = membership.workspace.channels.all()
+    items = list(membership.workspace.channels.all())
+    for channel in items:
+        channel.webhook_url = public_url(request, channel.webhook_path) if channel.webhook_path else ""
+    can_manage = roles.has_perm(membership.role, roles.MANAGE_CHANNELS)
     return render(request, "workspaces/channels.html", {
-        "channels": items, "can_manage": roles.has_perm(membership.role, roles.MANAGE_CHANNELS), "networks": _network_cards(),
+        "channels": items, "can_manage": can_manage, "networks": _network_cards(),
+        "revealed": _revealed(request, items) if can_manage else None,
     })
 
 
@@ -355,6 +376,8 @@ def channel_connect(request, slug, network):
                 _add_errors(form, exc)
             else:
                 messages.success(request, _("Channel %(channel)s connected.") % {"channel": channel})
+                if getattr(form, "generated_secret", ""):
+                    _reveal_once(request, channel, form.generated_secret)
                 return redirect("channels", slug=slug)
     return render(request, "workspaces/channel_connect.html", {
         "form": form, "extra": extra, "network": network, "network_label": registered_networks()[network].label or network,
@@ -378,6 +401,9 @@ def channel_action(request, slug, channel_id):
         elif action == "remove":
             actions.do_remove_channel(membership, channel)
             messages.success(request, _("Channel removed. Its credentials were deleted."))
+        elif action == "regenerate_secret":
+            _reveal_once(request, channel, actions.do_regenerate_webhook_secret(membership, channel))
+            messages.success(request, _("New secret created: the old one no longer works. Give the new one to the sender."))
         else:
             messages.error(request, _("Unknown action."))
     except ValidationError as exc:
