@@ -9,6 +9,7 @@ implementing :class:`Connector`), ``forms.py`` (how a community manager connects
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -261,6 +262,18 @@ class BaseConnector:
     def __init__(self, config: dict[str, Any] | None = None, credentials: dict[str, Any] | None = None):
         self.config = dict(config or {})
         self.credentials = dict(credentials or {})
+        self._credentials_given = copy.deepcopy(self.credentials)
+
+    def updated_credentials(self) -> dict[str, Any] | None:
+        """The credentials as they are now if a call changed them, else None.
+
+        A connector whose network hands out sessions or short-lived tokens (Bluesky) keeps the
+        refreshed ones in ``self.credentials``; the app stores them back on the channel after the
+        call, so the next call reuses them instead of logging in again.
+        """
+        if self.credentials == self._credentials_given:
+            return None
+        return copy.deepcopy(self.credentials)
 
     @classmethod
     def connect_form_class(cls):

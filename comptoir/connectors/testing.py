@@ -9,6 +9,7 @@ import socket
 import subprocess
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -97,3 +98,52 @@ class ResponseDroppingProxy:
             upstream.sendall(head + b"\r\n\r\n" + body)
             upstream.recv(65536)  # the peer has answered
         self.listener.close()
+
+
+class RecordingProxy:
+    """An HTTP reverse proxy to a peer that notes every request's method and path, to count calls.
+
+    Point a connector at :attr:`url` instead of the peer: requests and answers pass unchanged.
+    Stop it with :meth:`close`.
+    """
+
+    _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding", "host"}
+
+    def __init__(self, upstream: str):
+        self.upstream = upstream.rstrip("/")
+        self.requests: list[tuple[str, str]] = []
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _forward(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                proxy.requests.append((self.command, self.path.split("?", 1)[0]))
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in proxy._HOP_BY_HOP}
+                answer = httpx.request(self.command, proxy.upstream + self.path, headers=headers, content=body,
+                                       timeout=30, follow_redirects=False)
+                self.send_response(answer.status_code)
+                for key, value in answer.headers.items():
+                    if key.lower() not in proxy._HOP_BY_HOP:
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _forward
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def count(self, path_end: str) -> int:
+        """How many requests went to a path ending with ``path_end`` (e.g. an XRPC method name)."""
+        return sum(1 for _method, path in self.requests if path.endswith(path_end))
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()

@@ -41,6 +41,7 @@ def poll_source(source_id: int) -> dict:
         Source.objects.filter(pk=source.pk).update(next_poll_at=timezone.now() + wait)
         return {"throttled": wait.total_seconds()}
     created = duplicates = 0
+    connector = None
     try:
         connector = source.connector()
         cursor = source.cursor or None
@@ -65,6 +66,9 @@ def poll_source(source_id: int) -> dict:
         if source.channel_id:
             record_channel_result(source.channel_id, ok=False, error=message)
         return {"error": f"{type(exc).__name__}: {exc}"[:500], "created": created}
+    finally:
+        # A session the network renewed during the poll is kept, even when the poll then failed.
+        _keep_credentials(source, connector)
     now = timezone.now()
     # A site may ask for more spacing (robots.txt Crawl-delay): the connector says so in its cursor.
     try:
@@ -79,6 +83,15 @@ def poll_source(source_id: int) -> dict:
     if source.channel_id:
         record_channel_result(source.channel_id, ok=True)
     return {"created": created, "duplicates": duplicates}
+
+
+def _keep_credentials(source: Source, connector) -> None:
+    """Store on the channel the credentials the connector renewed during this poll, if any."""
+    from comptoir.workspaces.actions import record_channel_credentials
+
+    updated = connector.updated_credentials() if connector is not None and source.channel_id else None
+    if updated is not None:
+        record_channel_credentials(source.channel_id, updated)
 
 
 def _record_failure(source: Source, message: str, retry_after: float | None = None) -> None:

@@ -346,6 +346,12 @@ def record_channel_result(channel_id: int, *, ok: bool, error: str = "") -> None
         Channel.objects.filter(pk=channel_id, status=Channel.Status.ACTIVE).update(status=Channel.Status.ERROR)
 
 
+def record_channel_credentials(channel_id: int, credentials: dict) -> None:
+    """Store credentials a connector refreshed during a call (a new session), encrypted like all
+    credentials (used by tasks). The network renewed them, not a person: nothing for the activity log."""
+    Channel.objects.filter(pk=channel_id).update(credentials_encrypted=crypto.encrypt_json(credentials))
+
+
 # Account and tokens ---------------------------------------------------------------------------
 
 

@@ -8,8 +8,13 @@ default), ``searches`` (search queries), ``web_url`` (where links to posts point
 
 Bluesky allows only a few password logins per account (30 per 5 minutes, 300 per day), so the
 connector keeps its session: after every call ``credentials["session"]`` holds the current
-session string, which the app should store back with the channel's credentials. When it is
-missing or expired, the app password is used again.
+session string (access and refresh tokens), which the app stores back on the channel
+(:meth:`~comptoir.connectors.base.BaseConnector.updated_credentials`). The next call reuses it and
+refreshes it when the access token expires; the app password is used only when there is no
+session or its refresh is refused.
+
+A post's declared language (``langs``, often the app's default) is kept only when language
+detection agrees or is unsure (:func:`comptoir.understanding.lang.checked`).
 
 Every request (the login server, then the account's own PDS named in its DID document) is
 checked with :func:`comptoir.lib.fetch.check_url` first.
@@ -76,6 +81,7 @@ from comptoir.lib.fetch import BlockedTarget, FetchError, check_url
 from comptoir.lib.i18n import gettext as _
 from comptoir.lib.sanitize import clean_html
 from comptoir.lib.timeutil import retry_after_seconds
+from comptoir.understanding import lang
 
 NETWORK = "bluesky"
 DEFAULT_SERVICE = "https://bsky.social"
@@ -475,7 +481,7 @@ class BlueskyConnector(BaseConnector):
             ),
             url=f"{self._web_url}/profile/{author.handle}/post/{rkey}",
             html=facets_to_html(record.text, record.facets, self._web_url),
-            language=(record.langs or [""])[0],
+            language=lang.checked((record.langs or [""])[0], record.text),
             published_at=parse_time(record.created_at) or parse_time(post.indexed_at),
             parent_external_id=reply.parent.uri if reply is not None else "",
             thread_external_id=reply.root.uri if reply is not None else "",
