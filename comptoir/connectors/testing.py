@@ -100,6 +100,28 @@ class ResponseDroppingProxy:
         self.listener.close()
 
 
+class CountingListener:
+    """A loopback TCP port that accepts connections, counts them and hangs up: did anything get here?"""
+
+    def __init__(self):
+        self.accepted = 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _addr = self.listener.accept()
+            except OSError:
+                return  # closed
+            self.accepted += 1
+            conn.close()
+
+    def close(self):
+        self.listener.close()
+
+
 class RecordingProxy:
     """An HTTP reverse proxy to a peer that notes every request's method and path, to count calls.
 

@@ -17,7 +17,8 @@ A post's declared language (``langs``, often the app's default) is kept only whe
 detection agrees or is unsure (:func:`comptoir.understanding.lang.checked`).
 
 Every request (the login server, then the account's own PDS named in its DID document) is
-checked with :func:`comptoir.lib.fetch.check_url` first.
+checked like :func:`comptoir.lib.fetch.safe_fetch` checks it, and connected only to the addresses
+checked (:class:`comptoir.lib.fetch.PinningTransport`: no DNS rebinding).
 
 Reading is incremental: per stream, the cursor keeps the time the newest item was indexed; pages
 are read back until that time. The first read takes the latest page of each stream.
@@ -77,7 +78,7 @@ from comptoir.connectors.base import (
 )
 from comptoir.connectors.http import parse_time, status_error
 from comptoir.connectors.servers import check_server_url
-from comptoir.lib.fetch import BlockedTarget, FetchError, check_url
+from comptoir.lib.fetch import BlockedTarget, FetchError, PinningTransport
 from comptoir.lib.i18n import gettext as _
 from comptoir.lib.sanitize import clean_html
 from comptoir.lib.timeutil import retry_after_seconds
@@ -140,11 +141,6 @@ def grapheme_length(text: str) -> int:
 def marker(idempotency_key: str) -> str:
     """What a published record carries to be found again: a hash, so the key itself stays private."""
     return hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
-
-
-def _check_request(request: httpx.Request) -> None:
-    # httpx calls this for every request, redirects included.
-    check_url(str(request.url))
 
 
 def facets_to_html(text: str, facets: list[Any] | None, web_url: str = DEFAULT_WEB_URL) -> str:
@@ -233,10 +229,9 @@ class BlueskyConnector(BaseConnector):
         session = self.credentials.get("session") if use_session else None
         if not session and not (handle and isinstance(password, str) and password):
             raise AuthenticationFailed(_("No Bluesky handle and app password are stored for this account. Reconnect it."))
-        check_url(service)
-        request = Request(
-            timeout=httpx.Timeout(self._timeout()), event_hooks={"request": [_check_request]}, trust_env=False
-        )
+        # Every request (the login server, then the PDS its DID document names, redirects) is checked
+        # and connected only to the addresses checked.
+        request = Request(timeout=httpx.Timeout(self._timeout()), transport=PinningTransport(), trust_env=False)
         client = Client(base_url=service, request=request)
         client.on_session_change(self._remember)
         self._from_session = False
