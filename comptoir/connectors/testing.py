@@ -1,4 +1,5 @@
-"""Helpers for tests that start real local peers (see shared/PEERS.md)."""
+"""Helpers for tests that start real local peers (see shared/PEERS.md), and for the browser journeys
+through the connect pages."""
 
 from __future__ import annotations
 
@@ -169,3 +170,48 @@ class RecordingProxy:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+# Browser journeys: a community manager connects an account through the connect page. --------------
+
+
+def log_in(page, user) -> None:
+    """Log ``user`` in through the login page (the personas' password), as a person would."""
+    from playwright.sync_api import expect
+
+    from comptoir.conftest import PASSWORD
+
+    page.goto("/login/")
+    page.fill("#id_username", user.email)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]:not([name])")
+    expect(page.locator(".cpt-sidebar")).to_be_visible()
+
+
+def open_connect_page(page, user, network: str) -> None:
+    """Log in, open the channels page from the menu, and click the network's "Connect"."""
+    log_in(page, user)
+    page.locator(".cpt-sidebar").get_by_role("link", name="Canaux").click()
+    page.get_by_test_id("networks").locator(f'a[href$="/channels/connect/{network}/"]').click()
+
+
+def open_source_page(page, user, network: str) -> None:
+    """Log in, open the listening sources from the menu, and click the network's "add" button."""
+    log_in(page, user)
+    page.locator(".cpt-sidebar").get_by_role("link", name="Sources de veille").click()
+    page.locator(f'a[href$="/sources/add/{network}/"]').click()
+
+
+def check_then_connect(page, success: str = "", *, submit: str = "Connecter", listed_in: str = "channels") -> None:
+    """Click "Test the connection", see it work (and ``success`` in its message), then ``submit``
+    ("Connect"; "Add" for a listening source) and land on the list (``listed_in``, a test id)."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("button", name="Tester la connexion").click()
+    check = page.get_by_test_id("connection-check")
+    expect(check).to_contain_text("La connexion fonctionne.")
+    if success:
+        expect(check).to_contain_text(success)
+    page.get_by_role("button", name=submit, exact=True).click()
+    expect(page.get_by_test_id(listed_in)).to_be_visible()
+    assert not page.console_errors, page.console_errors  # no script error, no CSP violation
