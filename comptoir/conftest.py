@@ -1,6 +1,10 @@
-"""Personas shared by every test (a workspace with one member per role, and an outsider), and the browser."""
+"""Personas shared by every test (a workspace with one member per role, and an outsider), the browser,
+and a network that never leaves the machine (fake DNS, no connection but to loopback)."""
 
+import ipaddress
 import os
+import socket
+from collections.abc import Callable
 
 import pytest
 from django.test import Client
@@ -115,3 +119,73 @@ def page(browser, live_server):
     page.console_errors = errors
     yield page
     context.close()
+
+
+# DNS and connections that never leave the machine. -------------------------------------------------
+
+
+class FakeDNS:
+    """Answers host-name lookups from ``records``; unknown names fail as NXDOMAIN would.
+
+    IP literals go to the real resolver, which answers them without any network traffic.
+    """
+
+    def __init__(self, real: Callable[..., list]):
+        self._real = real
+        self.records: dict[str, list[str] | Callable[[], list[str]]] = {"localhost": ["127.0.0.1"]}
+        self.lookups: list[str] = []
+
+    def __call__(self, host, port, family=0, type=0, proto=0, flags=0):
+        name = host.decode("ascii") if isinstance(host, bytes) else host
+        if name is None:
+            return self._real(host, port, family, type, proto, flags)
+        try:
+            ipaddress.ip_address(name.split("%", 1)[0])
+        except ValueError:
+            pass
+        else:
+            return self._real(host, port, family, type, proto, flags)
+        self.lookups.append(name)
+        answer = self.records.get(name)
+        if callable(answer):
+            answer = answer()
+        if not answer:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        port_number = int(port or 0)
+        results = []
+        for address in answer:
+            if ":" in address:
+                results.append((socket.AF_INET6, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port_number, 0, 0)))
+            else:
+                results.append((socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port_number)))
+        return results
+
+
+@pytest.fixture
+def fake_dns(monkeypatch: pytest.MonkeyPatch) -> FakeDNS:
+    """Replace the system resolver so no test ever sends a DNS query off the machine."""
+    dns = FakeDNS(socket.getaddrinfo)
+    monkeypatch.setattr(socket, "getaddrinfo", dns)
+    return dns
+
+
+class LoopbackOnly:
+    """Refuses TCP connections to anything but loopback (as a firewall would), noting where each went."""
+
+    def __init__(self, real_connect: Callable):
+        self._real_connect = real_connect
+        self.refused: list[tuple[str, int]] = []
+
+    def connect(self, sock: socket.socket, address) -> None:
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and not ipaddress.ip_address(address[0]).is_loopback:
+            self.refused.append((address[0], address[1]))
+            raise ConnectionRefusedError(f"tests do not connect outside this machine ({address[0]})")
+        self._real_connect(sock, address)
+
+
+@pytest.fixture
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> LoopbackOnly:
+    """No TCP connection leaves the machine; ``refused`` lists the outside addresses the code tried."""
+    guard = LoopbackOnly(socket.socket.connect)
+    monkeypatch.setattr(socket.socket, "connect", lambda sock, address: guard.connect(sock, address))
+    return guard

@@ -61,6 +61,8 @@ if DEV_MODE and not ALLOWED_HOSTS:
     ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 CSRF_TRUSTED_ORIGINS = env_list("COMPTOIR_CSRF_TRUSTED_ORIGINS")
 BASE_URL = os.environ.get("COMPTOIR_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Addresses handed to people and tools outside (a webhook's) use BASE_URL only when it was set; else the request's.
+BASE_URL_IS_SET = bool(os.environ.get("COMPTOIR_BASE_URL"))
 
 INSTALLED_APPS = [
     "django.contrib.auth",

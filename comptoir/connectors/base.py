@@ -9,12 +9,17 @@ implementing :class:`Connector`), ``forms.py`` (how a community manager connects
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+
+from comptoir.lib.i18n import code_and_params
+from comptoir.lib.i18n import gettext as translated
 
 
 class Action(StrEnum):
@@ -179,6 +184,9 @@ class ConnectorError(Exception):
     """A network call failed. ``retryable`` says whether trying again later may succeed.
 
     ``message`` is shown to the community manager: it says what went wrong and what to do.
+    Made with :func:`comptoir.lib.i18n.gettext`, it also keeps its message id and values
+    (:attr:`code`, :attr:`params`): an app stores those, and shows the error later in the
+    language of whoever reads it.
     """
 
     def __init__(self, message: str, *, retryable: bool = False, status: int | None = None, retry_after: float | None = None):
@@ -187,6 +195,16 @@ class ConnectorError(Exception):
         self.retryable = retryable
         self.status = status
         self.retry_after = retry_after
+
+    @property
+    def code(self) -> str:
+        """The untranslated message id (or the text itself when it was not made translatable)."""
+        return code_and_params(self.message)[0]
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The values formatted into the message, ready to be stored as JSON."""
+        return code_and_params(self.message)[1]
 
 
 class AuthenticationFailed(ConnectorError):
@@ -244,6 +262,18 @@ class BaseConnector:
     def __init__(self, config: dict[str, Any] | None = None, credentials: dict[str, Any] | None = None):
         self.config = dict(config or {})
         self.credentials = dict(credentials or {})
+        self._credentials_given = copy.deepcopy(self.credentials)
+
+    def updated_credentials(self) -> dict[str, Any] | None:
+        """The credentials as they are now if a call changed them, else None.
+
+        A connector whose network hands out sessions or short-lived tokens (Bluesky) keeps the
+        refreshed ones in ``self.credentials``; the app stores them back on the channel after the
+        call, so the next call reuses them instead of logging in again.
+        """
+        if self.credentials == self._credentials_given:
+            return None
+        return copy.deepcopy(self.credentials)
 
     @classmethod
     def connect_form_class(cls):
@@ -261,8 +291,15 @@ class BaseConnector:
             return list(allowed)
         return [option for option in allowed if option in chosen]
 
+    def _timeout(self) -> float:
+        """Seconds a network call may take: the channel's ``timeout`` setting, else COMPTOIR_FETCH_TIMEOUT_SECONDS."""
+        value = self.config.get("timeout")
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+            return float(value)
+        return float(getattr(settings, "COMPTOIR_FETCH_TIMEOUT_SECONDS", 15))
+
     def _unsupported(self, what: str) -> NotSupported:
-        return NotSupported(str(_("%(network)s cannot %(what)s.")) % {"network": self.label or self.network, "what": what})
+        return NotSupported(translated("%(network)s cannot %(what)s.") % {"network": self.label or self.network, "what": what})
 
     def check_connection(self) -> ConnectionCheck:
         raise self._unsupported("check a connection")

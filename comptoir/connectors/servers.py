@@ -8,7 +8,8 @@ from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from django import forms
-from django.utils.translation import gettext as _
+
+from comptoir.lib.i18n import gettext as _
 
 from .base import ConnectorError
 

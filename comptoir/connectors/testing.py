@@ -1,4 +1,5 @@
-"""Helpers for tests that start real local peers (see shared/PEERS.md)."""
+"""Helpers for tests that start real local peers (see shared/PEERS.md), and for the browser journeys
+through the connect pages."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import socket
 import subprocess
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -97,3 +99,119 @@ class ResponseDroppingProxy:
             upstream.sendall(head + b"\r\n\r\n" + body)
             upstream.recv(65536)  # the peer has answered
         self.listener.close()
+
+
+class CountingListener:
+    """A loopback TCP port that accepts connections, counts them and hangs up: did anything get here?"""
+
+    def __init__(self):
+        self.accepted = 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _addr = self.listener.accept()
+            except OSError:
+                return  # closed
+            self.accepted += 1
+            conn.close()
+
+    def close(self):
+        self.listener.close()
+
+
+class RecordingProxy:
+    """An HTTP reverse proxy to a peer that notes every request's method and path, to count calls.
+
+    Point a connector at :attr:`url` instead of the peer: requests and answers pass unchanged.
+    Stop it with :meth:`close`.
+    """
+
+    _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding", "host"}
+
+    def __init__(self, upstream: str):
+        self.upstream = upstream.rstrip("/")
+        self.requests: list[tuple[str, str]] = []
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _forward(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                proxy.requests.append((self.command, self.path.split("?", 1)[0]))
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in proxy._HOP_BY_HOP}
+                answer = httpx.request(self.command, proxy.upstream + self.path, headers=headers, content=body,
+                                       timeout=30, follow_redirects=False)
+                self.send_response(answer.status_code)
+                for key, value in answer.headers.items():
+                    if key.lower() not in proxy._HOP_BY_HOP:
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _forward
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def count(self, path_end: str) -> int:
+        """How many requests went to a path ending with ``path_end`` (e.g. an XRPC method name)."""
+        return sum(1 for _method, path in self.requests if path.endswith(path_end))
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+# Browser journeys: a community manager connects an account through the connect page. --------------
+
+
+def log_in(page, user) -> None:
+    """Log ``user`` in through the login page (the personas' password), as a person would."""
+    from playwright.sync_api import expect
+
+    from comptoir.conftest import PASSWORD
+
+    page.goto("/login/")
+    page.fill("#id_username", user.email)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]:not([name])")
+    expect(page.locator(".cpt-sidebar")).to_be_visible()
+
+
+def open_connect_page(page, user, network: str) -> None:
+    """Log in, open the channels page from the menu, and click the network's "Connect"."""
+    log_in(page, user)
+    page.locator(".cpt-sidebar").get_by_role("link", name="Canaux").click()
+    page.get_by_test_id("networks").locator(f'a[href$="/channels/connect/{network}/"]').click()
+
+
+def open_source_page(page, user, network: str) -> None:
+    """Log in, open the listening sources from the menu, and click the network's "add" button."""
+    log_in(page, user)
+    page.locator(".cpt-sidebar").get_by_role("link", name="Sources de veille").click()
+    page.locator(f'a[href$="/sources/add/{network}/"]').click()
+
+
+def check_then_connect(page, success: str = "", *, submit: str = "Connecter", listed_in: str = "channels") -> None:
+    """Click "Test the connection", see it work (and ``success`` in its message), then ``submit``
+    ("Connect"; "Add" for a listening source) and land on the list (``listed_in``, a test id)."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("button", name="Tester la connexion").click()
+    check = page.get_by_test_id("connection-check")
+    expect(check).to_contain_text("La connexion fonctionne.")
+    if success:
+        expect(check).to_contain_text(success)
+    page.get_by_role("button", name=submit, exact=True).click()
+    expect(page.get_by_test_id(listed_in)).to_be_visible()
+    assert not page.console_errors, page.console_errors  # no script error, no CSP violation

@@ -47,8 +47,8 @@ from typing import Any
 import httpx
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
-from django.utils.translation import gettext as _
 
+from comptoir.lib.i18n import gettext as _
 from comptoir.lib.transport import Deadline, PinnedBackend, PinnedTransport, StreamingDecompressor
 
 __all__ = [
@@ -59,6 +59,7 @@ __all__ = [
     "FetchTimeout",
     "HostRateLimiter",
     "NetworkError",
+    "PinningTransport",
     "TooLarge",
     "check_url",
     "safe_fetch",
@@ -377,8 +378,10 @@ def _check(url: str | httpx.URL, allow_private: bool, timeout: float) -> _Target
     return _Target(parsed, host, addresses)
 
 
-def check_url(url: str, *, allow_private: bool | None = None) -> None:
-    """Raise :class:`BlockedTarget` unless ``url`` is an address Comptoir may fetch.
+def check_url(url: str, *, allow_private: bool | None = None) -> tuple[str, ...]:
+    """Raise :class:`BlockedTarget` unless ``url`` is an address Comptoir may fetch; return the IP
+    addresses its host resolved to, which are the only ones to connect to (a second lookup could
+    answer otherwise: DNS rebinding).
 
     Refused: schemes other than http(s), a missing host, a user name or password in the
     address, unusual numeric IPv4 spellings, and any host of which at least one resolved
@@ -389,7 +392,27 @@ def check_url(url: str, *, allow_private: bool | None = None) -> None:
     refused. A host name that cannot be resolved raises :class:`NetworkError`.
     """
     timeout = float(getattr(settings, "COMPTOIR_FETCH_TIMEOUT_SECONDS", 15))
-    _check(url, _allow_private_default(allow_private), timeout)
+    return _check(url, _allow_private_default(allow_private), timeout).addresses
+
+
+class PinningTransport(httpx.BaseTransport):
+    """An httpx transport for clients a library builds (an SDK): every request, redirects included,
+    is checked like :func:`safe_fetch` checks it and connected only to the addresses checked.
+    Time limits are the client's own (``httpx.Timeout``)."""
+
+    def __init__(self, *, allow_private: bool | None = None):
+        self._allow_private = allow_private
+        self._backend = PinnedBackend(None)
+        self._transport = PinnedTransport(self._backend)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        timeout = float(getattr(settings, "COMPTOIR_FETCH_TIMEOUT_SECONDS", 15))
+        target = _check(request.url, _allow_private_default(self._allow_private), timeout)
+        self._backend.pin(target.host, target.addresses)
+        return self._transport.handle_request(request)
+
+    def close(self) -> None:
+        self._transport.close()
 
 
 # --- Body decoding ----------------------------------------------------------------------------

@@ -1,12 +1,14 @@
 """The socket-level pieces under :func:`comptoir.lib.fetch.safe_fetch`.
 
-Use ``safe_fetch``, not these: they do no address checking of their own. They live apart
-only to keep ``fetch.py`` readable.
+Use ``safe_fetch`` (or ``check_url`` and its addresses), not these: they do no address checking of
+their own. They live apart only to keep ``fetch.py`` readable.
 
 * :class:`PinnedBackend` is an httpcore network backend that connects a host name only to
   addresses it was given (the ones ``safe_fetch`` checked), so DNS is never consulted again
   between the check and the connection. The URL keeps its name: Host header, TLS SNI and
   certificate verification are unchanged.
+* :func:`connect_first` does the same for a plain socket (IMAP, SMTP): the checked addresses in,
+  a connection out.
 * :class:`Deadline` and the streams it wraps clamp every connect, TLS handshake, read and
   write to what is left of one wall-clock budget.
 * :class:`StreamingDecompressor` undoes gzip/deflate in bounded steps, so the size cap can be
@@ -15,6 +17,7 @@ only to keep ``fetch.py`` readable.
 
 from __future__ import annotations
 
+import socket
 import ssl
 import time
 import zlib
@@ -24,7 +27,7 @@ from typing import Any
 import httpcore
 import httpx
 
-__all__ = ["Deadline", "PinnedBackend", "PinnedTransport", "StreamingDecompressor"]
+__all__ = ["Deadline", "PinnedBackend", "PinnedTransport", "StreamingDecompressor", "connect_first"]
 
 _DECODE_STEP = 64 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -78,9 +81,12 @@ class _DeadlineStream(httpcore.NetworkStream):
 
 
 class PinnedBackend(httpcore.NetworkBackend):
-    """Connects a host name only to the addresses pinned for it, never resolving it again."""
+    """Connects a host name only to the addresses pinned for it, never resolving it again.
 
-    def __init__(self, deadline: Deadline):
+    With a ``deadline``, every socket operation ends by it; without, the caller's timeouts apply.
+    """
+
+    def __init__(self, deadline: Deadline | None):
         self._deadline = deadline
         self._pins: dict[str, tuple[str, ...]] = {}
         self._tcp = httpcore.SyncBackend()
@@ -108,20 +114,34 @@ class PinnedBackend(httpcore.NetworkBackend):
                 stream = self._tcp.connect_tcp(
                     address,
                     port,
-                    self._deadline.clamp(timeout, httpcore.ConnectTimeout),
+                    self._deadline.clamp(timeout, httpcore.ConnectTimeout) if self._deadline else timeout,
                     local_address=local_address,
                     socket_options=socket_options,
                 )
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 last_error = exc
                 continue
-            return _DeadlineStream(stream, self._deadline)
+            return _DeadlineStream(stream, self._deadline) if self._deadline else stream
         assert last_error is not None
         raise last_error
 
     def sleep(self, seconds: float) -> None:
         """Used by httpcore between connection retries (we configure none)."""
         time.sleep(seconds)
+
+
+def connect_first(
+    addresses: tuple[str, ...], port: int, timeout: float | None, source_address: tuple[str, int] | None = None
+) -> socket.socket:
+    """A TCP connection to the first of ``addresses`` that accepts (IP addresses a check approved: no
+    name is resolved here, so the connection goes where the check looked). Raises the last ``OSError``."""
+    last_error: OSError = OSError("no address to connect to")
+    for address in addresses:
+        try:
+            return socket.create_connection((address, port), timeout, source_address)
+        except OSError as exc:
+            last_error = exc
+    raise last_error
 
 
 _ssl_context: ssl.SSLContext | None = None

@@ -12,7 +12,8 @@ from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml
 import defusedxml.ElementTree
-from django.utils.translation import gettext as _
+
+from comptoir.lib.i18n import gettext as _
 
 __all__ = ["InvalidXML", "UnsafeXML", "parse_xml"]
 

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from comptoir.connectors.base import ItemKind
+from comptoir.lib.i18n import StoredMessage
 
 
 class SourceQuerySet(models.QuerySet):
@@ -47,11 +48,15 @@ class Source(models.Model):
     consecutive_failures = models.PositiveIntegerField(default=0)
     last_success_at = models.DateTimeField(_("last success"), null=True, blank=True)
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
-    last_error = models.TextField(_("last error"), blank=True)
+    # The last error as its untranslated message id and values: shown in the reader's language.
+    last_error_code = models.TextField(_("last error"), blank=True)
+    last_error_params = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
 
     objects = SourceQuerySet.as_manager()
+
+    last_error = StoredMessage("last_error_code", "last_error_params")
 
     MAX_BACKOFF = timedelta(hours=6)
     CLAIM_LEASE = timedelta(minutes=10)

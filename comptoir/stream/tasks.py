@@ -5,8 +5,11 @@ import logging
 from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from comptoir.connectors.base import ConnectorError
+from comptoir.lib.i18n import code_and_params
+from comptoir.lib.i18n import gettext as _
 
 from .models import Item, Source
 from .search import index_items
@@ -14,6 +17,11 @@ from .search import index_items
 logger = logging.getLogger("comptoir.stream")
 
 MAX_PAGES_PER_POLL = 20
+UNEXPECTED_FAILURE = gettext_noop(
+    "Comptoir could not read this source because of an unexpected problem on its side, not on the "
+    "network's. The details are in the server log for your administrator; Comptoir will try again at "
+    "the next read."
+)
 
 
 @task(queue_name="ingest")
@@ -34,6 +42,7 @@ def poll_source(source_id: int) -> dict:
         Source.objects.filter(pk=source.pk).update(next_poll_at=timezone.now() + wait)
         return {"throttled": wait.total_seconds()}
     created = duplicates = 0
+    connector = None
     try:
         connector = source.connector()
         cursor = source.cursor or None
@@ -51,11 +60,16 @@ def poll_source(source_id: int) -> dict:
             record_channel_result(source.channel_id, ok=False, error=exc.message)
         return {"error": exc.message, "created": created}
     except Exception as exc:
+        # A bug of ours, not the network's: the traceback is for the administrator, a sentence for the reader.
         logger.exception("Polling source %s failed", source_id)
-        _record_failure(source, f"{type(exc).__name__}: {exc}"[:500])
+        message = _(UNEXPECTED_FAILURE)
+        _record_failure(source, message)
         if source.channel_id:
-            record_channel_result(source.channel_id, ok=False, error=str(exc)[:500])
-        return {"error": str(exc)[:500], "created": created}
+            record_channel_result(source.channel_id, ok=False, error=message)
+        return {"error": f"{type(exc).__name__}: {exc}"[:500], "created": created}
+    finally:
+        # A session the network renewed during the poll is kept, even when the poll then failed.
+        _keep_credentials(source, connector)
     now = timezone.now()
     # A site may ask for more spacing (robots.txt Crawl-delay): the connector says so in its cursor.
     try:
@@ -72,15 +86,25 @@ def poll_source(source_id: int) -> dict:
     return {"created": created, "duplicates": duplicates}
 
 
+def _keep_credentials(source: Source, connector) -> None:
+    """Store on the channel the credentials the connector renewed during this poll, if any."""
+    from comptoir.workspaces.actions import record_channel_credentials
+
+    updated = connector.updated_credentials() if connector is not None and source.channel_id else None
+    if updated is not None:
+        record_channel_credentials(source.channel_id, updated)
+
+
 def _record_failure(source: Source, message: str, retry_after: float | None = None) -> None:
     source.consecutive_failures += 1
     wait = source.backoff()
     if retry_after:
         wait = max(wait, timezone.timedelta(seconds=min(retry_after, Source.MAX_BACKOFF.total_seconds())))
     now = timezone.now()
+    code, params = code_and_params(message)
     Source.objects.filter(pk=source.pk).update(
-        status=Source.Status.FAILING, consecutive_failures=source.consecutive_failures, last_error=message[:2000],
-        last_error_at=now, next_poll_at=now + wait,
+        status=Source.Status.FAILING, consecutive_failures=source.consecutive_failures, last_error_code=code[:2000],
+        last_error_params=params, last_error_at=now, next_poll_at=now + wait,
     )
 
 

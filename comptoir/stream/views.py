@@ -27,7 +27,8 @@ def channel_import(request, slug, channel_id):
 
     membership = get_membership(request, slug, roles.MANAGE_CHANNELS)
     channel = get_object_or_404(Channel.objects.connected(), pk=channel_id, workspace=membership.workspace, network="csv")
-    form = ImportForm(request.POST or None, request.FILES or None)
+    # The network chosen when the channel was connected is the usual source of its exports.
+    form = ImportForm(request.POST or None, request.FILES or None, initial={"preset": channel.config.get("preset", "generic")})
     summary = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]

@@ -97,3 +97,17 @@ def detect(text: str, fallback: str | None = None) -> tuple[str, float]:
         return fallback, float(prob(fallback))
     best = max(PREFERRED, key=lambda lang: prob(lang))
     return best, float(prob(best))
+
+
+def checked(declared: str, text: str) -> str:
+    """The language a message declares, unless detection is sure the text is in another one.
+
+    People leave their app's default language on whatever they write (a Bluesky post's ``langs``
+    says English on a French post): the declared language is kept when detection agrees or is
+    unsure (short or mixed texts), else the detected one is returned. No declaration: ``""``.
+    """
+    declared = (declared or "").strip()
+    if not declared:
+        return ""
+    detected, _confidence = detect(text, fallback=declared)
+    return declared if detected == declared.lower()[:2] else detected

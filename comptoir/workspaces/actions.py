@@ -7,6 +7,7 @@ call these and nothing else, so each behaviour has one code path.
 
 import logging
 import re
+import secrets
 import unicodedata
 
 from django.conf import settings
@@ -19,6 +20,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from comptoir.lib import crypto
+from comptoir.lib.i18n import code_and_params
 
 from . import audit, roles
 from .models import ApiToken, AuditEvent, Channel, Invitation, Membership, User, Workspace, validate_time_zone
@@ -335,15 +337,42 @@ def do_remove_channel(actor: Membership, channel: Channel) -> int:
     return kept
 
 
+@transaction.atomic
+def do_regenerate_webhook_secret(actor: Membership, channel: Channel) -> str:
+    """Give a webhook channel a new signing secret and return it (shown once; the old one stops working)."""
+    check_perm(actor, roles.MANAGE_CHANNELS)
+    if channel.workspace_id != actor.workspace_id:
+        raise PermissionDenied
+    if channel.network != "webhook":
+        raise ValidationError({"network": _("Only a webhook channel has a signing secret to regenerate.")})
+    channel = Channel.objects.select_for_update().get(pk=channel.pk)
+    secret = secrets.token_urlsafe(32)
+    channel.credentials = {**channel.credentials, "secret": secret}
+    channel.save(update_fields=["credentials_encrypted"])
+    # Never the secret itself in the log: only that it changed.
+    audit.record(actor.workspace, actor.user, "channel.webhook_secret_regenerate", channel, after={"credentials": ["secret"]})
+    return secret
+
+
 def record_channel_result(channel_id: int, *, ok: bool, error: str = "") -> None:
-    """Store the outcome of a network call on the channel's health (used by tasks)."""
+    """Store the outcome of a network call on the channel's health (used by tasks).
+
+    ``error`` is kept as its message id and values (see :mod:`comptoir.lib.i18n`): each reader sees it in their language.
+    """
     now = timezone.now()
     if ok:
         Channel.objects.filter(pk=channel_id).update(last_success_at=now)
         Channel.objects.filter(pk=channel_id, status=Channel.Status.ERROR).update(status=Channel.Status.ACTIVE)
     else:
-        Channel.objects.filter(pk=channel_id).update(last_error_at=now, last_error=error[:2000])
+        code, params = code_and_params(error)
+        Channel.objects.filter(pk=channel_id).update(last_error_at=now, last_error_code=code[:2000], last_error_params=params)
         Channel.objects.filter(pk=channel_id, status=Channel.Status.ACTIVE).update(status=Channel.Status.ERROR)
+
+
+def record_channel_credentials(channel_id: int, credentials: dict) -> None:
+    """Store credentials a connector refreshed during a call (a new session), encrypted like all
+    credentials (used by tasks). The network renewed them, not a person: nothing for the activity log."""
+    Channel.objects.filter(pk=channel_id).update(credentials_encrypted=crypto.encrypt_json(credentials))
 
 
 # Account and tokens ---------------------------------------------------------------------------

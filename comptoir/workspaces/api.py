@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
+from comptoir.lib.urls import public_url
+
 from . import actions, audit, roles
 from .models import Channel, Membership
 
@@ -69,9 +71,22 @@ class ChannelOut(Schema):
     language: str
     last_success_at: datetime | None
     last_error_at: datetime | None
-    last_error: str
+    last_error: str = Field(description="The last error, in the language of the token's owner.")
+    last_error_code: str = Field(description="The same error's untranslated message id, stable across languages.")
+    last_error_params: dict = Field(description="The values put into that message.")
     created_at: datetime
     removed_at: datetime | None
+    webhook_url: str | None = Field(None, description="Webhook channels: where senders POST their signed items.")
+
+    @staticmethod
+    def resolve_webhook_url(obj, context) -> str | None:
+        return public_url(context["request"], obj.webhook_path) if obj.webhook_path else None
+
+
+class WebhookSecretOut(Schema):
+    webhook_url: str
+    secret: str = Field(description="Shown only in this answer: the sender signs with it, the old one no longer works.")
+    signature: str = Field(description="How to sign a request.")
 
 
 class AuditOut(Schema):
@@ -190,6 +205,18 @@ def list_channels(request, slug: str):
 def get_channel(request, slug: str, channel_id: int):
     membership = _membership(request, slug, roles.VIEW_CHANNELS)
     return get_object_or_404(Channel, pk=channel_id, workspace=membership.workspace)
+
+
+@router.post("/{slug}/channels/{channel_id}/webhook-secret", response=WebhookSecretOut,
+             summary="Give a webhook channel a new signing secret (returned once)")
+def regenerate_webhook_secret(request, slug: str, channel_id: int):
+    membership = _membership(request, slug, roles.MANAGE_CHANNELS)
+    channel = get_object_or_404(Channel, pk=channel_id, workspace=membership.workspace)
+    with audit.via("api"):
+        secret = actions.do_regenerate_webhook_secret(membership, channel)
+    return {"webhook_url": public_url(request, channel.webhook_path), "secret": secret, "signature": _(
+        "Header X-Comptoir-Timestamp: the Unix time; header X-Comptoir-Signature: “sha256=” and the hexadecimal "
+        "HMAC-SHA256, made with the secret, of the timestamp, a dot and the raw body.")}
 
 
 @router.get("/{slug}/audit", response=list[AuditOut], summary="Activity log (owners)")

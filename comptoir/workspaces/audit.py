@@ -162,6 +162,8 @@ sentences({
         "%(actor)s removed the channel %(object)s; its %(count)s message stays in the stream.",
         "%(actor)s removed the channel %(object)s; its %(count)s messages stay in the stream.",
         _after(e, "messages_kept", 0)) % {**n, "count": _after(e, "messages_kept", 0)},
+    "channel.webhook_secret_regenerate": lambda e, n: _(
+        "%(actor)s made a new signing secret for the webhook %(object)s; the old one no longer works.") % n,
     "channel.import_csv": lambda e, n: _("%(actor)s imported a CSV file into %(object)s: %(imported)s new messages, "
                                          "%(duplicates)s already there, %(rejected)s rows refused.") % {
         **n, "imported": _after(e, "imported", 0), "duplicates": _after(e, "duplicates", 0),

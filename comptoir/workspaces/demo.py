@@ -30,7 +30,8 @@ WORKSPACES = [
             ("mastodon", "@amisduvelo@piaille.fr", "Mastodon de l'asso", "fr", Channel.Status.ACTIVE, ""),
             ("discourse", "forum.amisduvelo.org", "Forum des adhérents", "fr", Channel.Status.ACTIVE, ""),
             ("email", "contact@amisduvelo.org", "Boîte contact", "fr", Channel.Status.ERROR,
-             "IMAP : identifiants refusés par le serveur (mot de passe changé ?). Reconnectez le compte."),
+             ("IMAP server %(host)s refused the user name or password (%(reason)s).",
+              {"host": "mail.amisduvelo.org", "reason": "[AUTHENTICATIONFAILED] Authentication failed"})),
             ("rss", "https://www.lyon.fr/actualites/rss", "Actualités de la Ville", "fr", Channel.Status.PAUSED, ""),
         ],
     },
@@ -84,8 +85,11 @@ def create_demo(reset: bool = False) -> list[tuple[str, str]]:
                     audit.record(workspace, owner, "team.join", membership, after={"email": user.email, "role": role},
                                  object_repr=user.email)
             for network, handle, label, language, status, error in spec["channels"]:
+                # An error as a connector leaves it (message id and values), so each reader sees it in their language.
+                code, params = error or ("", {})
                 channel = Channel(workspace=workspace, network=network, handle=handle, label=label, language=language,
-                                  status=status, last_error=error, created_by=owner, config={"demo": True})
+                                  status=status, last_error_code=code, last_error_params=params, created_by=owner,
+                                  config={"demo": True})
                 channel.credentials = {}
                 if status == Channel.Status.ACTIVE:
                     channel.last_success_at = timezone.now()

@@ -8,10 +8,12 @@ from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from comptoir.lib import crypto
+from comptoir.lib.i18n import StoredMessage
 
 from .roles import Role
 
@@ -225,12 +227,16 @@ class Channel(models.Model):
     credentials_encrypted = models.TextField(blank=True, editable=False)
     last_success_at = models.DateTimeField(_("last success"), null=True, blank=True)
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
-    last_error = models.TextField(_("last error"), blank=True)
+    # The last error as its untranslated message id and values: shown in the reader's language.
+    last_error_code = models.TextField(_("last error"), blank=True)
+    last_error_params = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
 
     objects = ChannelQuerySet.as_manager()
+
+    last_error = StoredMessage("last_error_code", "last_error_params")
 
     class Meta:
         ordering = ["network", "handle"]
@@ -253,6 +259,11 @@ class Channel(models.Model):
     @credentials.setter
     def credentials(self, value: dict) -> None:
         self.credentials_encrypted = crypto.encrypt_json(value or {})
+
+    @property
+    def webhook_path(self) -> str:
+        """Where a webhook channel receives its signed requests (empty for other networks)."""
+        return reverse("webhook_receive", args=[self.pk]) if self.network == "webhook" and self.pk else ""
 
     def connector(self):
         from comptoir.connectors.base import get_connector_class

@@ -1,5 +1,6 @@
 import json
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
@@ -21,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from comptoir.connectors.base import ACTION_LABELS, Action, registered_networks
 from comptoir.lib.csvexport import csv_download
+from comptoir.lib.urls import public_url
 
 from . import actions, audit, roles
 from .access import get_membership
@@ -316,14 +318,35 @@ def _network_cards() -> list[dict]:
     return cards
 
 
+_REVEALED = "comptoir.revealed_secret"
+
+
+def _reveal_once(request, channel: Channel, secret: str) -> None:
+    # Kept server-side in the session (never in a messages cookie) until the channels page shows it once.
+    request.session[_REVEALED] = {"channel": channel.pk, "secret": secret}
+
+
+def _revealed(request, channels) -> dict | None:
+    revealed = request.session.pop(_REVEALED, None)
+    channel = next((c for c in channels if revealed and c.pk == revealed.get("channel")), None)
+    if channel is None:
+        return None
+    return {"channel": channel, "secret": revealed["secret"], "url": public_url(request, channel.webhook_path)}
+
+
 @login_required
 def channels(request, slug):
     membership = get_membership(request, slug, roles.VIEW_CHANNELS)
     channels = membership.workspace.channels
+    items = list(channels.connected())
+    for channel in items:
+        channel.webhook_url = public_url(request, channel.webhook_path) if channel.webhook_path else ""
+    can_manage = roles.has_perm(membership.role, roles.MANAGE_CHANNELS)
     return render(request, "workspaces/channels.html", {
-        "channels": channels.connected(), "can_manage": roles.has_perm(membership.role, roles.MANAGE_CHANNELS),
+        "channels": items, "can_manage": can_manage, "networks": _network_cards(),
+        "revealed": _revealed(request, items) if can_manage else None,
         "removed": channels.removed().annotate(kept=Count("items")).select_related("source").order_by("-removed_at"),
-        "can_erase": roles.has_perm(membership.role, roles.ERASE_MESSAGES), "networks": _network_cards(),
+        "can_erase": roles.has_perm(membership.role, roles.ERASE_MESSAGES),
     })
 
 
@@ -333,12 +356,23 @@ def _connect_form_class(network: str):
     return registered_networks()[network].connect_form_class()
 
 
+def _keep_typed_secrets(form) -> None:
+    """Show a secret typed in this form again when the page comes back (after "Test the connection",
+    or an error elsewhere), so it need not be pasted twice; and keep the browser from filling in
+    the person's own Comptoir password."""
+    for field in form.fields.values():
+        if isinstance(field.widget, forms.PasswordInput):
+            field.widget.render_value = True
+            field.widget.attrs.setdefault("autocomplete", "new-password")
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def channel_connect(request, slug, network):
     membership = get_membership(request, slug, roles.MANAGE_CHANNELS)
     form_class = _connect_form_class(network)
     form = form_class(request.POST or None, request.FILES or None)
+    _keep_typed_secrets(form)
     extra = ChannelLabelForm(request.POST or None, prefix="channel")
     check = None
     if request.method == "POST" and form.is_valid() and extra.is_valid():
@@ -355,6 +389,8 @@ def channel_connect(request, slug, network):
                 _add_errors(form, exc)
             else:
                 messages.success(request, _("Channel %(channel)s connected.") % {"channel": channel})
+                if getattr(form, "generated_secret", ""):
+                    _reveal_once(request, channel, form.generated_secret)
                 return redirect("channels", slug=slug)
     return render(request, "workspaces/channel_connect.html", {
         "form": form, "extra": extra, "network": network, "network_label": registered_networks()[network].label or network,
@@ -366,7 +402,7 @@ def channel_connect(request, slug, network):
 @require_POST
 def channel_action(request, slug, channel_id):
     membership = get_membership(request, slug, roles.MANAGE_CHANNELS)
-    channel = get_object_or_404(Channel, pk=channel_id, workspace_id=membership.workspace_id)
+    channel = get_object_or_404(Channel.objects.connected(), pk=channel_id, workspace_id=membership.workspace_id)
     action = request.POST.get("action", "")
     try:
         if action == "pause":
@@ -375,6 +411,9 @@ def channel_action(request, slug, channel_id):
         elif action == "resume":
             actions.do_set_channel_status(membership, channel, Channel.Status.ACTIVE)
             messages.success(request, _("Channel resumed."))
+        elif action == "regenerate_secret":
+            _reveal_once(request, channel, actions.do_regenerate_webhook_secret(membership, channel))
+            messages.success(request, _("New secret created: the old one no longer works. Give the new one to the sender."))
         else:
             messages.error(request, _("Unknown action."))
     except ValidationError as exc:

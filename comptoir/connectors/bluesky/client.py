@@ -8,11 +8,17 @@ default), ``searches`` (search queries), ``web_url`` (where links to posts point
 
 Bluesky allows only a few password logins per account (30 per 5 minutes, 300 per day), so the
 connector keeps its session: after every call ``credentials["session"]`` holds the current
-session string, which the app should store back with the channel's credentials. When it is
-missing or expired, the app password is used again.
+session string (access and refresh tokens), which the app stores back on the channel
+(:meth:`~comptoir.connectors.base.BaseConnector.updated_credentials`). The next call reuses it and
+refreshes it when the access token expires; the app password is used only when there is no
+session or its refresh is refused.
+
+A post's declared language (``langs``, often the app's default) is kept only when language
+detection agrees or is unsure (:func:`comptoir.understanding.lang.checked`).
 
 Every request (the login server, then the account's own PDS named in its DID document) is
-checked with :func:`comptoir.lib.fetch.check_url` first.
+checked like :func:`comptoir.lib.fetch.safe_fetch` checks it, and connected only to the addresses
+checked (:class:`comptoir.lib.fetch.PinningTransport`: no DNS rebinding).
 
 Reading is incremental: per stream, the cursor keeps the time the newest item was indexed; pages
 are read back until that time. The first read takes the latest page of each stream.
@@ -50,8 +56,6 @@ from atproto_client.exceptions import (
 from atproto_client.models.common import XrpcError
 from atproto_client.request import Request
 from atproto_server.exceptions import InvalidTokenError
-from django.conf import settings
-from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
 from comptoir.connectors.base import (
@@ -72,10 +76,13 @@ from comptoir.connectors.base import (
     RemoteRef,
     register,
 )
+from comptoir.connectors.http import parse_time, status_error
 from comptoir.connectors.servers import check_server_url
-from comptoir.lib.fetch import BlockedTarget, FetchError, check_url
+from comptoir.lib.fetch import BlockedTarget, FetchError, PinningTransport
+from comptoir.lib.i18n import gettext as _
 from comptoir.lib.sanitize import clean_html
 from comptoir.lib.timeutil import retry_after_seconds
+from comptoir.understanding import lang
 
 NETWORK = "bluesky"
 DEFAULT_SERVICE = "https://bsky.social"
@@ -134,23 +141,6 @@ def grapheme_length(text: str) -> int:
 def marker(idempotency_key: str) -> str:
     """What a published record carries to be found again: a hash, so the key itself stays private."""
     return hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
-
-
-def _parse_time(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC)
-
-
-def _check_request(request: httpx.Request) -> None:
-    # httpx calls this for every request, redirects included.
-    check_url(str(request.url))
 
 
 def facets_to_html(text: str, facets: list[Any] | None, web_url: str = DEFAULT_WEB_URL) -> str:
@@ -228,12 +218,6 @@ class BlueskyConnector(BaseConnector):
         web = self.config.get("web_url")
         return web.rstrip("/") if isinstance(web, str) and web.startswith(("https://", "http://")) else DEFAULT_WEB_URL
 
-    def _timeout(self) -> float:
-        value = self.config.get("timeout")
-        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-            return float(value)
-        return float(getattr(settings, "COMPTOIR_FETCH_TIMEOUT_SECONDS", 15))
-
     def _remember(self, event: Any, session: Any) -> None:
         self._did, self._handle = session.did, session.handle
         self.credentials["session"] = session.encode()
@@ -245,10 +229,9 @@ class BlueskyConnector(BaseConnector):
         session = self.credentials.get("session") if use_session else None
         if not session and not (handle and isinstance(password, str) and password):
             raise AuthenticationFailed(_("No Bluesky handle and app password are stored for this account. Reconnect it."))
-        check_url(service)
-        request = Request(
-            timeout=httpx.Timeout(self._timeout()), event_hooks={"request": [_check_request]}, trust_env=False
-        )
+        # Every request (the login server, then the PDS its DID document names, redirects) is checked
+        # and connected only to the addresses checked.
+        request = Request(timeout=httpx.Timeout(self._timeout()), transport=PinningTransport(), trust_env=False)
         client = Client(base_url=service, request=request)
         client.on_session_change(self._remember)
         self._from_session = False
@@ -290,28 +273,22 @@ class BlueskyConnector(BaseConnector):
         status = _status(exc)
         name = _error_name(exc)
         detail = _error_message(exc)
+        refused = AuthenticationFailed(
+            _(
+                "Bluesky (%(host)s) refused the handle or app password: it was revoked or mistyped. "
+                "Reconnect the account with a new app password."
+            )
+            % {"host": host},
+            status=status,
+        )
         if _session_problem(exc):
-            return AuthenticationFailed(
-                _(
-                    "Bluesky (%(host)s) refused the handle or app password: it was revoked or mistyped. "
-                    "Reconnect the account with a new app password."
-                )
-                % {"host": host},
-                status=status,
-            )
-        if isinstance(exc, RateLimitExceededError) or status == 429:
-            retry_after = None
-            if isinstance(exc, RateLimitExceededError):
-                retry_after = exc.retry_after
-                if retry_after is None and exc.reset_at is not None:
-                    retry_after = max((exc.reset_at - dt.datetime.now(dt.UTC)).total_seconds(), 0.0)
-            return ConnectorError(
-                _("Bluesky (%(host)s) asks us to slow down (rate limit). Comptoir will try again later.")
-                % {"host": host},
-                retryable=True,
-                status=429,
-                retry_after=retry_after,
-            )
+            return refused
+        if isinstance(exc, RateLimitExceededError):
+            status = 429
+        server = _("Bluesky (%(host)s)") % {"host": host}
+        shared = status_error(status, server=server, refused=refused, retry_after=_wait(exc))
+        if shared is not None:
+            return shared
         if isinstance(exc, httpx.HTTPError) or (isinstance(exc, NetworkError) and status is None):
             # The SDK wraps timeouts and connection errors, but lets protocol errors through.
             transport = exc if isinstance(exc, httpx.HTTPError) else exc.__cause__
@@ -328,24 +305,26 @@ class BlueskyConnector(BaseConnector):
                 % {"host": host},
                 retryable=True,
             )
-        if status is not None and (status >= 500 or status == 408):
-            return ConnectorError(
-                _("Bluesky (%(host)s) is unavailable (error %(status)d). Comptoir will try again later.")
-                % {"host": host, "status": status},
-                retryable=True,
-                status=status,
-                retry_after=_retry_after_header(exc),
-            )
         if isinstance(exc, ValidationError):
             return ConnectorError(
                 _("Bluesky (%(host)s) sent an answer Comptoir does not understand while trying to %(what)s.")
                 % {"host": host, "what": what},
                 retryable=True,
             )
+        if detail or name:
+            return ConnectorError(
+                _("Bluesky could not %(what)s: %(detail)s") % {"what": what, "detail": detail or name}, status=status
+            )
+        if status:
+            return ConnectorError(
+                _("Bluesky (%(host)s) could not %(what)s: it answered with the error %(status)d and no reason.")
+                % {"host": host, "what": what, "status": status},
+                status=status,
+            )
         return ConnectorError(
-            _("Bluesky could not %(what)s: %(detail)s")
-            % {"what": what, "detail": detail or name or (f"error {status}" if status else type(exc).__name__)},
-            status=status,
+            _("Bluesky (%(host)s) could not %(what)s and gave no reason. Comptoir will try again later.")
+            % {"host": host, "what": what},
+            retryable=True,
         )
 
     @property
@@ -439,16 +418,16 @@ class BlueskyConnector(BaseConnector):
         self, page_of: Callable[[Client, str | None], tuple[list[Any], str | None]], since: Any, what: str
     ) -> tuple[list[Any], str | None]:
         """Entries indexed after ``since``, reading pages back until there; and the new watermark."""
-        watermark = _parse_time(since)
+        watermark = parse_time(since)
         entries: list[Any] = []
         page: str | None = None
         for _page in range(MAX_PAGES if watermark else 1):
             batch, page = self._api(lambda c, page=page: page_of(c, page), what=what)
-            fresh = [e for e in batch if watermark is None or (_parse_time(e.indexed_at) or watermark) > watermark]
+            fresh = [e for e in batch if watermark is None or (parse_time(e.indexed_at) or watermark) > watermark]
             entries.extend(fresh)
             if not page or len(fresh) < len(batch) or not batch:
                 break
-        times = [t for t in (_parse_time(e.indexed_at) for e in entries) if t is not None]
+        times = [t for t in (parse_time(e.indexed_at) for e in entries) if t is not None]
         newest = max([*times, *([watermark] if watermark else [])], default=None)
         return entries, newest.isoformat().replace("+00:00", "Z") if newest else None
 
@@ -497,8 +476,8 @@ class BlueskyConnector(BaseConnector):
             ),
             url=f"{self._web_url}/profile/{author.handle}/post/{rkey}",
             html=facets_to_html(record.text, record.facets, self._web_url),
-            language=(record.langs or [""])[0],
-            published_at=_parse_time(record.created_at) or _parse_time(post.indexed_at),
+            language=lang.checked((record.langs or [""])[0], record.text),
+            published_at=parse_time(record.created_at) or parse_time(post.indexed_at),
             parent_external_id=reply.parent.uri if reply is not None else "",
             thread_external_id=reply.root.uri if reply is not None else "",
             engagement={
@@ -726,7 +705,13 @@ def _error_message(exc: Exception) -> str:
     return ""
 
 
-def _retry_after_header(exc: Exception) -> float | None:
+def _wait(exc: Exception) -> float | None:
+    """Seconds the server asked us to wait, from its rate-limit reset or its Retry-After header."""
+    if isinstance(exc, RateLimitExceededError):
+        if exc.retry_after is not None:
+            return exc.retry_after
+        if exc.reset_at is not None:
+            return max((exc.reset_at - dt.datetime.now(dt.UTC)).total_seconds(), 0.0)
     response = getattr(exc, "response", None) if isinstance(exc, RequestErrorBase) else None
     headers = getattr(response, "headers", None) or {}
     return retry_after_seconds(headers.get("retry-after") if isinstance(headers, dict) else None)

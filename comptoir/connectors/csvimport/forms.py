@@ -1,4 +1,5 @@
-"""Uploading an exported CSV file: which tool it comes from and, if needed, which column is what."""
+"""Connecting a CSV channel (the account whose exports are imported), and uploading an exported
+CSV file: which tool it comes from and, if needed, which column is what."""
 
 from __future__ import annotations
 
@@ -12,6 +13,38 @@ from comptoir.connectors.csvimport import importer, presets
 
 MAPPED_FIELDS = ("text", "date", "author", "id", "url")
 _COLUMN_HELP = _("Leave empty to let Comptoir find it from the column names.")
+
+
+class ConnectForm(forms.Form):
+    """A CSV channel: the account or page whose exports will be imported, and the network they come from."""
+
+    name = forms.CharField(
+        label=_("Account or page"),
+        max_length=200,
+        help_text=_("The account or page whose exports you will import, e.g. “Page Facebook Maison Lumière”."),
+    )
+    preset = forms.ChoiceField(
+        label=_("Network"),
+        choices=presets.preset_choices,
+        initial="generic",
+        help_text=_("Where the exports come from: the import page reads their columns this way unless you choose otherwise."),
+    )
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name or not name.isprintable():
+            raise forms.ValidationError(_("Give the account or page a name you will recognise, in plain letters."))
+        return name
+
+    def get_config(self) -> dict[str, Any]:
+        preset = presets.get_preset(self.cleaned_data["preset"])
+        return {"name": self.cleaned_data["name"], "preset": preset.name, "network": preset.network}
+
+    def get_credentials(self) -> dict[str, Any]:
+        return {}
+
+    def get_handle(self) -> str:
+        return self.cleaned_data["name"]
 
 
 class ImportForm(forms.Form):

@@ -54,9 +54,7 @@ import json
 import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
-from urllib.parse import quote
-
-from django.utils.translation import gettext as _
+from urllib.parse import quote, urlsplit
 
 from comptoir.connectors.base import (
     Action,
@@ -75,7 +73,9 @@ from comptoir.connectors.base import (
     RemoteRef,
     register,
 )
+from comptoir.connectors.http import parse_time, status_error
 from comptoir.lib.fetch import FetchError, FetchResponse, FetchTimeout, NetworkError, safe_fetch
+from comptoir.lib.i18n import gettext as _
 from comptoir.lib.sanitize import clean_html, clean_text, html_to_text
 from comptoir.lib.timeutil import retry_after_seconds
 
@@ -120,18 +120,6 @@ def _int(value: Any) -> int | None:
 
 def _str(value: Any) -> str:
     return clean_text(value) if isinstance(value, str) else ""
-
-
-def _datetime(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC)
 
 
 def _retry_after(response: FetchResponse) -> float | None:
@@ -229,7 +217,7 @@ def post_to_item(
         title=html_to_text(_str(post.get("topic_title"))),
         url=_absolute(base_url, post_url),
         html=clean_html(cooked, base_url=base_url.rstrip("/") + "/") if cooked else "",
-        published_at=_datetime(post.get("created_at")),
+        published_at=parse_time(post.get("created_at")),
         parent_external_id=parent,
         thread_external_id=f"topic:{topic_id}",
         engagement=engagement,
@@ -288,7 +276,7 @@ def topic_to_item(
         author=author,
         title=title,
         url=_absolute(base_url, f"/t/{quote(slug)}/{topic_id}"),
-        published_at=_datetime(topic.get("created_at")),
+        published_at=parse_time(topic.get("created_at")),
         thread_external_id=f"topic:{topic_id}",
         engagement={
             name: value
@@ -426,20 +414,13 @@ class DiscourseConnector(BaseConnector):
         if status < 300 or status in allow_statuses:
             return response
         detail = _discourse_errors(response)
-        if status == 429:
-            wait = _retry_after(response)
-            raise ConnectorError(
-                _("Discourse is rate limiting Comptoir; it will try again in %(seconds)d seconds.")
-                % {"seconds": round(wait or 60)},
-                retryable=True,
-                status=status,
-                retry_after=wait,
-            )
-        if status == 401:
-            raise AuthenticationFailed(
-                _("Discourse refused the API key. Create a new key in the forum's admin and reconnect."),
-                status=status,
-            )
+        refused = AuthenticationFailed(
+            _("Discourse refused the API key. Create a new key in the forum's admin and reconnect."), status=status
+        )
+        server = _("Discourse (%(host)s)") % {"host": urlsplit(self.base_url).hostname or ""}
+        shared = status_error(status, server=server, refused=refused, retry_after=_retry_after(response))
+        if shared is not None:
+            raise shared
         if status == 403:
             raise ConnectorError(
                 _(
@@ -453,13 +434,6 @@ class DiscourseConnector(BaseConnector):
             raise ConnectorError(
                 _("Discourse did not find %(path)s: it was deleted or is not visible to this account.")
                 % {"path": path},
-                status=status,
-            )
-        if status >= 500 or status in (408, 425):
-            raise ConnectorError(
-                _("Discourse answered with the error %(status)d; Comptoir will try again later.")
-                % {"status": status},
-                retryable=True,
                 status=status,
             )
         raise ConnectorError(
@@ -505,7 +479,7 @@ class DiscourseConnector(BaseConnector):
 
     def _categories(self, cursor: dict[str, Any]) -> dict[str, Any]:
         now = dt.datetime.now(dt.UTC)
-        fetched_at = _datetime(cursor.get("categories_at"))
+        fetched_at = parse_time(cursor.get("categories_at"))
         if fetched_at and (now - fetched_at).total_seconds() < CATEGORY_CACHE_SECONDS:
             return dict(cursor.get("categories") or {})
         try:

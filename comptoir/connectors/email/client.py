@@ -29,7 +29,6 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from typing import Any
 
-from django.utils.translation import gettext as _
 from imapclient import IMAPClient
 from imapclient.exceptions import CapabilityError, LoginError
 
@@ -49,7 +48,9 @@ from comptoir.connectors.base import (
     register,
 )
 from comptoir.connectors.email import parsing
+from comptoir.connectors.email.pinned import PinnedIMAPClient, PinnedSMTP, PinnedSMTP_SSL
 from comptoir.lib.fetch import BlockedTarget, FetchError, check_url
+from comptoir.lib.i18n import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -123,11 +124,12 @@ class EmailConnector(BaseConnector):
     def timeout(self) -> float:
         return float(self.config.get("timeout") or DEFAULT_TIMEOUT)
 
-    def _check_target(self, service: str, host: str, port: int) -> None:
+    def _check_target(self, service: str, host: str, port: int) -> tuple[str, ...]:
+        """The addresses ``host`` may be reached at; the connection goes only there (no second lookup)."""
         # Hosts are typed by users: refuse private and loopback targets like any outbound fetch.
         # check_url only knows http(s): the scheme is a stand-in, the host and port are what count.
         try:
-            check_url(f"http://{_bracket(host)}:{port}/")
+            return check_url(f"http://{_bracket(host)}:{port}/")
         except BlockedTarget as exc:
             raise ConnectorError(
                 _("%(service)s server %(host)s cannot be used: %(reason)s")
@@ -145,11 +147,11 @@ class EmailConnector(BaseConnector):
     @contextlib.contextmanager
     def _imap(self) -> Iterator[IMAPClient]:
         host, port, mode = self._endpoint("imap")
-        self._check_target("imap", host, port)
+        addresses = self._check_target("imap", host, port)
         context = ssl.create_default_context()
         try:
-            client = IMAPClient(
-                host, port=port, ssl=mode == SECURITY_SSL, ssl_context=context, timeout=self.timeout
+            client = PinnedIMAPClient(
+                addresses, host, port=port, ssl=mode == SECURITY_SSL, ssl_context=context, timeout=self.timeout
             )
         except Exception as exc:
             raise _network_error("IMAP", host, port, exc, self.timeout) from exc
@@ -200,13 +202,13 @@ class EmailConnector(BaseConnector):
     @contextlib.contextmanager
     def _smtp(self) -> Iterator[smtplib.SMTP]:
         host, port, mode = self._endpoint("smtp")
-        self._check_target("smtp", host, port)
+        addresses = self._check_target("smtp", host, port)
         context = ssl.create_default_context()
         try:
             if mode == SECURITY_SSL:
-                server: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=self.timeout, context=context)
+                server: smtplib.SMTP = PinnedSMTP_SSL(addresses, host, port, timeout=self.timeout, context=context)
             else:
-                server = smtplib.SMTP(host, port, timeout=self.timeout)
+                server = PinnedSMTP(addresses, host, port, timeout=self.timeout)
         except Exception as exc:
             raise _network_error("SMTP", host, port, exc, self.timeout) from exc
         try:

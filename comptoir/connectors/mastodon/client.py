@@ -34,8 +34,6 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
-from django.conf import settings
-from django.utils.translation import gettext as _
 
 from comptoir.connectors.base import (
     Action,
@@ -55,8 +53,10 @@ from comptoir.connectors.base import (
     RemoteRef,
     register,
 )
+from comptoir.connectors.http import parse_time, status_error
 from comptoir.connectors.servers import check_server_url
 from comptoir.lib.fetch import BlockedTarget, FetchError, FetchResponse, safe_fetch
+from comptoir.lib.i18n import gettext as _
 from comptoir.lib.sanitize import clean_html, html_to_text
 from comptoir.lib.timeutil import retry_after_seconds
 
@@ -84,23 +84,11 @@ def status_length(text: str) -> int:
     return len(text)
 
 
-def _parse_time(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC)
-
-
 def _retry_after(headers: httpx.Headers) -> float | None:
     seconds = retry_after_seconds(headers.get("retry-after"))
     if seconds is not None:
         return seconds
-    reset = _parse_time(headers.get("x-ratelimit-reset"))
+    reset = parse_time(headers.get("x-ratelimit-reset"))
     if reset is not None:
         return max((reset - dt.datetime.now(dt.UTC)).total_seconds(), 0.0)
     return None
@@ -169,12 +157,6 @@ class MastodonConnector(BaseConnector):
     def _host(self) -> str:
         return urlsplit(self._base).hostname or ""
 
-    def _timeout(self) -> float:
-        value = self.config.get("timeout")
-        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-            return float(value)
-        return float(getattr(settings, "COMPTOIR_FETCH_TIMEOUT_SECONDS", 15))
-
     def _request(
         self,
         method: str,
@@ -242,31 +224,18 @@ class MastodonConnector(BaseConnector):
             detail = ""
         status = response.status
         host = self._host
-        if status == 401:
-            return AuthenticationFailed(
-                _(
-                    "Mastodon (%(host)s) refused the access token: it was revoked or mistyped. "
-                    "Reconnect the account with a new token."
-                )
-                % {"host": host},
-                status=status,
+        refused = AuthenticationFailed(
+            _(
+                "Mastodon (%(host)s) refused the access token: it was revoked or mistyped. "
+                "Reconnect the account with a new token."
             )
-        if status == 429:
-            return ConnectorError(
-                _("Mastodon (%(host)s) asks us to slow down (rate limit). Comptoir will try again later.")
-                % {"host": host},
-                retryable=True,
-                status=status,
-                retry_after=_retry_after(response.headers),
-            )
-        if status >= 500 or status == 408:
-            return ConnectorError(
-                _("Mastodon (%(host)s) is unavailable (error %(status)d). Comptoir will try again later.")
-                % {"host": host, "status": status},
-                retryable=True,
-                status=status,
-                retry_after=_retry_after(response.headers),
-            )
+            % {"host": host},
+            status=status,
+        )
+        server = _("Mastodon (%(host)s)") % {"host": host}
+        shared = status_error(status, server=server, refused=refused, retry_after=_retry_after(response.headers))
+        if shared is not None:
+            return shared
         if status == 403:
             message = _(
                 "Mastodon (%(host)s) refused this action (error 403). The token may lack the "
@@ -281,10 +250,11 @@ class MastodonConnector(BaseConnector):
                 "host": host,
                 "detail": detail or _("no reason given"),
             }
+        elif detail:
+            message = _("Mastodon (%(host)s) answered with the error %(status)d: %(detail)s") % {
+                "host": host, "status": status, "detail": detail}
         else:
             message = _("Mastodon (%(host)s) answered with the error %(status)d.") % {"host": host, "status": status}
-            if detail:
-                message = f"{message} {detail}"
         return ConnectorError(message, retryable=False, status=status)
 
     # --- Account --------------------------------------------------------------------------------
@@ -462,7 +432,7 @@ class MastodonConnector(BaseConnector):
             url=str(status.get("url") or status.get("uri") or ""),
             html=clean_html(content),
             language=str(status.get("language") or ""),
-            published_at=_parse_time(status.get("created_at")),
+            published_at=parse_time(status.get("created_at")),
             parent_external_id=parent,
             engagement={
                 "replies": int(status.get("replies_count") or 0),

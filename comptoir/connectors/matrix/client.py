@@ -41,9 +41,7 @@ from urllib.parse import quote, urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
-from django.conf import settings
 from django.utils import translation
-from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from nio import AsyncClient, AsyncClientConfig, MessageDirection
 from nio.responses import (
@@ -77,12 +75,16 @@ from comptoir.connectors.base import (
     RemoteRef,
     register,
 )
+from comptoir.connectors.http import status_error
 from comptoir.connectors.servers import check_server_url
-from comptoir.lib.fetch import BlockedTarget, FetchError, check_url
+from comptoir.lib.fetch import BlockedTarget, FetchError, FetchTimeout, check_url, safe_fetch
+from comptoir.lib.i18n import gettext as _
 from comptoir.lib.sanitize import clean_html, html_to_text
 from comptoir.lib.timeutil import retry_after_seconds
 
 NETWORK = "matrix"
+# "Test the connection": a homeserver that has not finished the TLS handshake by then never will.
+PROBE_SECONDS = 3
 # The spec limits an event to 65 536 bytes; this leaves room for the HTML body and the envelope.
 MAX_TEXT_LENGTH = 16_000
 MARKER = "comptoir.idempotency"
@@ -203,12 +205,6 @@ class MatrixConnector(BaseConnector):
         user_id = self.config.get("user_id")
         return user_id if isinstance(user_id, str) else ""
 
-    def _timeout(self) -> float:
-        value = self.config.get("timeout")
-        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-            return float(value)
-        return float(getattr(settings, "COMPTOIR_FETCH_TIMEOUT_SECONDS", 15))
-
     def _rooms(self) -> list[str]:
         rooms = self.config.get("rooms") or []
         if not isinstance(rooms, list | tuple):
@@ -293,32 +289,30 @@ class MatrixConnector(BaseConnector):
         status = getattr(transport, "status", None)
         headers = getattr(transport, "headers", None) or {}
         host = self._host
-        if status == 401 or errcode in ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"):
-            raise AuthenticationFailed(
-                _(
-                    "The Matrix homeserver %(host)s refused the access token: it expired, was revoked or "
-                    "mistyped. Reconnect the account with a new token."
-                )
-                % {"host": host},
-                status=status,
+        refused = AuthenticationFailed(
+            _(
+                "The Matrix homeserver %(host)s refused the access token: it expired, was revoked or "
+                "mistyped. Reconnect the account with a new token."
             )
-        if status == 429 or errcode == "M_LIMIT_EXCEEDED":
+            % {"host": host},
+            status=status,
+        )
+        if errcode in ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"):
+            raise refused
+        retry_after = retry_after_seconds(headers.get("Retry-After"))
+        if errcode == "M_LIMIT_EXCEEDED":
+            status = 429
             retry_ms = getattr(response, "retry_after_ms", None)
-            retry_after = retry_ms / 1000 if retry_ms else retry_after_seconds(headers.get("Retry-After"))
+            retry_after = retry_ms / 1000 if retry_ms else retry_after
+        server = _("The Matrix homeserver %(host)s") % {"host": host}
+        shared = status_error(status, server=server, refused=refused, retry_after=retry_after)
+        if shared is not None:
+            raise shared
+        if status is None:
             raise ConnectorError(
-                _("The Matrix homeserver %(host)s asks us to slow down (rate limit). Comptoir will try again later.")
+                _("The Matrix homeserver %(host)s sent an answer Comptoir does not understand. Comptoir will try again later.")
                 % {"host": host},
                 retryable=True,
-                status=429,
-                retry_after=retry_after,
-            )
-        if status is None or status >= 500:
-            raise ConnectorError(
-                _("The Matrix homeserver %(host)s is unavailable (error %(status)s). Comptoir will try again later.")
-                % {"host": host, "status": status or "?"},
-                retryable=True,
-                status=status,
-                retry_after=retry_after_seconds(headers.get("Retry-After")),
             )
         if errcode == "M_FORBIDDEN" or status == 403:
             raise ConnectorError(
@@ -354,8 +348,49 @@ class MatrixConnector(BaseConnector):
 
     # --- connection -----------------------------------------------------------------------------
 
+    def _probe(self) -> str | None:
+        """Why the homeserver cannot be reached securely, found within seconds; None when it answers.
+
+        A person waits for "Test the connection". An https:// address on a port that speaks plain
+        HTTP (``https://`` is what the form adds to ``matrix.example.org``) never finishes the TLS
+        handshake: the server waits for a request line that never comes. Say so, and say whether
+        the server answers over http://, instead of waiting out the whole timeout.
+        """
+        try:
+            safe_fetch(self._homeserver + "/_matrix/client/versions", timeout=PROBE_SECONDS, max_redirects=0)
+        except FetchTimeout:
+            pass
+        except FetchError:
+            return None  # refused, not found, redirected…: the check itself says what is wrong
+        else:
+            return None
+        parts = urlsplit(self._homeserver)
+        if parts.scheme == "https":
+            plain = f"http://{parts.netloc}{parts.path}"
+            try:
+                versions = safe_fetch(plain + "/_matrix/client/versions", timeout=PROBE_SECONDS, max_redirects=0)
+                speaks_matrix = versions.ok and "versions" in versions.json()
+            except (FetchError, TypeError):
+                speaks_matrix = False
+            if speaks_matrix:
+                return _(
+                    "The homeserver %(host)s did not open a secure (https) connection within %(seconds)d seconds, "
+                    "but it answers over plain http. If that is intended (a server on your own network), write its "
+                    "address with http://, e.g. %(url)s; otherwise check the address."
+                ) % {"host": parts.netloc, "seconds": PROBE_SECONDS, "url": plain}
+        return _(
+            "The homeserver %(host)s did not open a connection within %(seconds)d seconds. Check the address and "
+            "port: Element shows it in Settings → Help & About → Advanced → Homeserver."
+        ) % {"host": parts.netloc, "seconds": PROBE_SECONDS}
+
     def check_connection(self) -> ConnectionCheck:
         """Check the token and that the account is in every configured room (joining if invited)."""
+        try:
+            problem = self._probe()
+        except ConnectorError as exc:
+            return ConnectionCheck(ok=False, message=exc.message)
+        if problem:
+            return ConnectionCheck(ok=False, message=problem)
         rooms = self._rooms()
 
         async def work(client: AsyncClient) -> ConnectionCheck:

@@ -10,8 +10,9 @@ before handing it the bytes:
    also rescues feeds that declare ISO-8859-1 but are UTF-8), else the declared charset (latin-1
    read as windows-1252, like browsers do), else UTF-8 where each invalid byte is read as
    windows-1252 (smart quotes pasted into a UTF-8 feed) and bytes nothing maps become U+FFFD.
-   Nothing fails on encoding; control characters XML forbids are dropped. The result is
-   re-encoded as UTF-8 with its declaration rewritten.
+   Nothing fails on encoding; control characters XML forbids are dropped, and so are their
+   character references (``&#1;``), while references to lone surrogates (``&#xD800;``) or
+   past Unicode become U+FFFD. The result is re-encoded as UTF-8 with its declaration rewritten.
 2. Refuse what is not a feed: an HTML page gives an error that names the feeds the page
    advertises (:func:`discover_feeds`).
 3. Run the document through ``lib/xml.parse_xml`` (defusedxml): any entity declaration
@@ -41,7 +42,6 @@ from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
-from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from comptoir.connectors.base import (
@@ -57,6 +57,7 @@ from comptoir.connectors.base import (
     register,
 )
 from comptoir.lib.fetch import FetchError, FetchResponse, safe_fetch
+from comptoir.lib.i18n import gettext as _
 from comptoir.lib.sanitize import clean_html, clean_text, html_to_text
 from comptoir.lib.timeutil import retry_after_seconds
 from comptoir.lib.xml import InvalidXML, UnsafeXML, parse_xml
@@ -79,6 +80,7 @@ _DECLARED_ENCODING = re.compile(
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:\-]{1,40})", re.IGNORECASE)
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ENTITY_DECLARATION = re.compile(r"<!ENTITY", re.IGNORECASE)
+_CHARACTER_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));")
 _FIRST_TAG = re.compile(r"<(?![?!])\s*([A-Za-z][\w.:\-]*)")
 _HTML_DOCTYPE = re.compile(r"<!DOCTYPE\s+html", re.IGNORECASE)
 _FEED_ROOTS = {"rss", "feed", "rdf:rdf", "rdf", "channel"}
@@ -142,8 +144,19 @@ def decode_feed(data: bytes, content_type: str = "") -> str:
     return data.decode("utf-8", errors="comptoir.cp1252_fallback")
 
 
+def _allowed_reference(match: re.Match[str]) -> str:
+    """A character reference to what XML forbids, as feedparser would choke on it: a lone
+    surrogate (``&#xD800;``) or a number past Unicode becomes U+FFFD, a control character goes."""
+    hexadecimal, decimal = match.groups()
+    code = int(hexadecimal, 16) if hexadecimal else int(decimal)
+    if code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF:
+        return match.group(0)
+    return "" if code < 0x20 or code in (0x7F, 0xFFFE, 0xFFFF) else "\ufffd"
+
+
 def _as_utf8_xml(text: str) -> bytes:
     text = _XML_FORBIDDEN.sub("", text).lstrip()
+    text = _CHARACTER_REFERENCE.sub(_allowed_reference, text)
     data = text.encode("utf-8", errors="replace")
     declaration = _XML_DECLARATION.match(data)
     if declaration:

@@ -42,7 +42,6 @@ from urllib.parse import urlsplit, urlunsplit
 from urllib.robotparser import RobotFileParser
 
 from django.conf import settings
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from comptoir.connectors.base import (
@@ -57,6 +56,7 @@ from comptoir.connectors.base import (
     register,
 )
 from comptoir.lib.fetch import FetchError, FetchResponse, safe_fetch
+from comptoir.lib.i18n import gettext as _
 from comptoir.lib.timeutil import retry_after_seconds
 
 from .page import Page, SelectorError, decode_html, read_page

@@ -12,6 +12,9 @@ MIN_SECRET_LENGTH = 24
 
 
 class ConnectForm(forms.Form):
+    # The secret Comptoir made when none was pasted: the person must see it once to give it to the sender.
+    generated_secret = ""
+
     name = forms.CharField(
         label=_("Sender name"),
         max_length=100,
@@ -53,8 +56,11 @@ class ConnectForm(forms.Form):
             )
         if secret and not secret.isprintable():
             raise forms.ValidationError(_("The secret contains invisible characters; copy it again."))
-        # Generated once here so every get_credentials() call returns the same value.
-        return secret or secrets.token_urlsafe(32)
+        if secret:
+            return secret
+        # Generated once here so every get_credentials() call returns the same value; shown once after connecting.
+        self.generated_secret = secrets.token_urlsafe(32)
+        return self.generated_secret
 
     def get_config(self) -> dict[str, Any]:
         return {

@@ -11,7 +11,7 @@ from comptoir.conftest import membership_of
 from comptoir.connectors.webhook.client import sign
 from comptoir.stream.models import Item
 from comptoir.workspaces import actions
-from comptoir.workspaces.models import AuditEvent
+from comptoir.workspaces.models import AuditEvent, Channel
 
 CSV_DATA = Path(__file__).resolve().parents[2] / "connectors" / "csvimport" / "tests" / "data"
 
@@ -34,6 +34,32 @@ def test_importing_a_csv_twice_counts_duplicates_and_stores_once(csv_channel):
     assert "imported: 0" in out.getvalue()
     assert Item.objects.filter(channel=csv_channel).count() == first
     assert AuditEvent.objects.filter(action="channel.import_csv", via="cli").count() == 2
+
+
+def test_a_csv_channel_is_connected_from_the_web_and_its_import_page_expects_its_network(workspace, cm, as_user):
+    client = as_user(cm)
+    assert client.get("/w/velo/channels/connect/csv/").status_code == 200
+
+    response = client.post("/w/velo/channels/connect/csv/", {"name": "  Page Facebook  du Vélo ", "preset": "facebook"})
+
+    assert response.status_code == 302
+    channel = Channel.objects.get(network="csv")
+    assert channel.handle == "Page Facebook du Vélo"
+    assert channel.config == {"name": "Page Facebook du Vélo", "preset": "facebook", "network": "facebook"}
+    channels = client.get("/w/velo/channels/").content.decode()
+    assert f"/w/velo/channels/{channel.pk}/import/" in channels
+    page = client.get(f"/w/velo/channels/{channel.pk}/import/").content.decode()
+    assert '<option value="facebook" selected>' in page
+    with (CSV_DATA / "facebook_comments.csv").open("rb") as upload:
+        imported = client.post(f"/w/velo/channels/{channel.pk}/import/", {"file": upload, "preset": "facebook"})
+    assert 'data-testid="import-summary"' in imported.content.decode()
+    assert Item.objects.filter(channel=channel).exists()
+
+
+def test_a_csv_channel_needs_a_name(workspace, cm, as_user):
+    response = as_user(cm).post("/w/velo/channels/connect/csv/", {"name": " \u200b ", "preset": "generic"})
+    assert response.status_code == 200 and "is-invalid" in response.content.decode()
+    assert not Channel.objects.filter(network="csv").exists()
 
 
 def test_bad_rows_are_reported_with_their_line_numbers(csv_channel):

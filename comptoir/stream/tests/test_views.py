@@ -107,7 +107,7 @@ def test_a_source_of_another_workspace_cannot_be_touched(workspace, other_worksp
 
 
 def test_sources_show_their_health(workspace, cm, as_user, items):
-    Source.objects.filter(pk=items.pk).update(status="failing", last_error="HTTP 503 : le site est indisponible",
+    Source.objects.filter(pk=items.pk).update(status="failing", last_error_code="HTTP 503 : le site est indisponible",
                                               consecutive_failures=3)
     body = as_user(cm).get("/w/velo/sources/").content.decode()
     assert "le site est indisponible" in body and "×3" in body

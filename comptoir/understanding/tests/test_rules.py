@@ -47,6 +47,21 @@ def test_language_of_a_clear_german_text_is_german():
 
 
 @pytest.mark.parametrize(
+    ("declared", "text", "kept"),
+    [
+        ("en", "Toujours pas reçu ma commande, le service client ne répond pas depuis une semaine.", "fr"),
+        ("fr", "Still no answer from customer service, I have been waiting for a week now.", "en"),
+        ("fr", "Toujours pas reçu ma commande, le service client ne répond pas.", "fr"),
+        ("pt-BR", "ok 👍", "pt-BR"),  # too short to be sure: the declaration stands
+        ("en", "Super meeting hier, merci à tous for the great job guys", "en"),  # mixed: the declaration stands
+        ("", "Toujours pas reçu ma commande.", ""),
+    ],
+)
+def test_a_declared_language_stands_unless_detection_is_sure_of_another(declared, text, kept):
+    assert lang.checked(declared, text) == kept
+
+
+@pytest.mark.parametrize(
     ("text", "category"),
     [
         ("Je vais te retrouver et te casser la gueule", "threat"),

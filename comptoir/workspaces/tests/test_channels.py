@@ -2,13 +2,16 @@ import pytest
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
-from django.test import override_settings
+from django.test import Client, override_settings
+from django.utils import translation
 
 from comptoir.conftest import membership_of
-from comptoir.connectors.base import BaseConnector, Capabilities, ConnectionCheck, register
+from comptoir.connectors.base import BaseConnector, Capabilities, ConnectionCheck, ConnectorError, register
+from comptoir.connectors.http import status_error
 from comptoir.lib import crypto
+from comptoir.lib.i18n import gettext
 from comptoir.workspaces import actions
-from comptoir.workspaces.models import AuditEvent, Channel
+from comptoir.workspaces.models import AuditEvent, Channel, User
 
 
 class EchoForm(forms.Form):
@@ -98,6 +101,27 @@ def test_channel_health_follows_the_last_network_call(workspace, cm):
     actions.record_channel_result(channel.pk, ok=True)
     channel.refresh_from_db()
     assert channel.status == Channel.Status.ACTIVE and channel.last_success_at
+
+
+def test_a_channel_error_is_read_in_each_reader_s_language(workspace, cm, analyst, as_user):
+    User.objects.filter(pk=analyst.pk).update(language="en")
+    analyst.refresh_from_db()
+    channel = _connect(workspace, cm)
+    with translation.override("en"):  # the worker's language
+        error = status_error(503, server=gettext("Mastodon (%(host)s)") % {"host": "piaille.fr"}, refused=ConnectorError("x"))
+        actions.record_channel_result(channel.pk, ok=False, error=error.message)
+    french = "Mastodon (piaille.fr) est indisponible (erreur 503). Comptoir réessaiera plus tard."
+    english = "Mastodon (piaille.fr) is unavailable (error 503). Comptoir will try again later."
+
+    assert french in as_user(cm).get("/w/velo/channels/").content.decode()
+    assert english in as_user(analyst).get("/w/velo/channels/").content.decode()
+    assert f'title="{french}"' in as_user(cm).get("/w/velo/").content.decode()  # the status chip of the home page
+    token, raw = actions.do_create_api_token(analyst, workspace, "tests")
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {raw}").get(f"/api/v1/workspaces/velo/channels/{channel.pk}").json()
+    assert api["last_error"] == english
+    assert api["last_error_code"] == "%(server)s is unavailable (error %(status)d). Comptoir will try again later."
+    assert api["last_error_params"] == {"server": {"_message": "Mastodon (%(host)s)", "params": {"host": "piaille.fr"}},
+                                        "status": 503}
 
 
 def test_pausing_and_removing_a_channel_is_logged(workspace, cm):

@@ -164,6 +164,23 @@ def test_a_second_read_returns_only_what_is_new(bsky, atproto_network):
 
 # atproto's upload_blob still passes raw bytes as data=, which httpx deprecates: not ours to fix.
 @pytest.mark.filterwarnings("ignore:Use 'content=<...>':DeprecationWarning")
+def test_a_declared_language_stands_only_when_detection_agrees_or_is_unsure(bsky, atproto_network):
+    # People leave their app's default language: this French post says it is English.
+    client = atproto_network.client_for(bsky.cm.handle, bsky.cm.password)
+    texts = {
+        "Toujours pas reçu ma commande, le service client ne répond pas depuis une semaine.": ("en", "fr"),
+        "Thanks a lot to everyone who came to the repair workshop yesterday evening!": ("en", "en"),
+        "ok 👍": ("ja", "ja"),
+    }
+    for text, (declared, _expected) in texts.items():
+        client.send_post(text, langs=[declared], profile_identify=bsky.cm.did)
+    atproto_network.flush()
+
+    items = connector_for(atproto_network, bsky.cm, streams=["posts"]).fetch(None).items
+
+    assert {i.text: i.language for i in items} == {text: expected for text, (_declared, expected) in texts.items()}
+
+
 def test_it_publishes_images_with_their_description(bsky, atproto_network):
     ref = bsky.connector.publish(
         OutboundPost(text="La terrasse", media=(OutboundMedia("terrasse.png", "image/png", PNG, alt_text="Une terrasse"),)),

@@ -22,7 +22,8 @@ from comptoir.connectors.base import (
     OutcomeUnknown,
     get_connector_class,
 )
-from comptoir.connectors.matrix.client import MARKER, MatrixConnector, marker
+from comptoir.connectors.matrix.client import MARKER, PROBE_SECONDS, MatrixConnector, marker
+from comptoir.connectors.matrix.forms import ConnectForm
 from comptoir.connectors.testing import ResponseDroppingProxy
 
 pytestmark = pytest.mark.peers
@@ -91,6 +92,22 @@ def test_an_invalid_homeserver_address_is_refused_with_a_reason(homeserver):
 
     assert not check.ok
     assert "homeserver" in check.message
+
+
+def test_a_homeserver_typed_without_its_scheme_gets_an_answer_within_seconds(matrix, synapse):
+    # The form adds https:// to what was typed; this homeserver speaks plain http on that port, so the
+    # TLS handshake never ends (it used to wait out the whole 15 s, then say "try again later").
+    form = ConnectForm(data={"homeserver": synapse.url.removeprefix("http://"), "user_id": matrix.cm.user_id,
+                             "access_token": matrix.cm.access_token, "rooms": matrix.room, "reply_style": "thread"})
+    assert form.is_valid(), form.errors
+    started = time.monotonic()
+
+    check = MatrixConnector(config=form.get_config(), credentials=form.get_credentials()).check_connection()
+
+    assert time.monotonic() - started < PROBE_SECONDS + 3
+    assert not check.ok
+    assert "answers over plain http" in check.message and f"e.g. {synapse.url}" in check.message
+    assert connector(synapse, matrix.cm, [matrix.room]).check_connection().ok  # written with http://, it works
 
 
 def test_it_publishes_reads_back_replies_in_the_thread_and_moderates(matrix, synapse):

@@ -151,6 +151,21 @@ def test_control_characters_and_invalid_utf8_do_not_stop_parsing():
     assert "\x00" not in feed.items[2].text and feed.items[2].text.startswith("Pluie")
 
 
+def test_references_to_characters_xml_forbids_do_not_stop_parsing():
+    # A lone surrogate cannot be encoded: feedparser used to raise UnicodeEncodeError on it.
+    data = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>Flux &#xD800; cass\xc3\xa9</title>'
+        b"<item><title>Un &#xDFFF; titre</title><guid>id-&#55296;-1</guid>"
+        b"<description>Texte &#1; &#x110000; &#x1F600; &#233;t&#xE9;</description></item></channel></rss>"
+    )
+    feed = parse_feed(data)
+    item = feed.items[0]
+    assert feed.title == "Flux \ufffd cass\u00e9"
+    assert item.title == "Un \ufffd titre"
+    assert item.external_id == "id-\ufffd-1"
+    assert item.text == "Texte \ufffd \U0001f600 \u00e9t\u00e9"
+
+
 # --- Hostile input ------------------------------------------------------------------------------
 
 
