@@ -145,9 +145,11 @@ def workspace_home(request, slug):
     recent = []
     if roles.has_perm(membership.role, roles.VIEW_AUDIT):
         recent = list(workspace.audit_events.select_related("actor")[:6])
+    # The roster is shown only to those whom /team/ would let in.
+    team = list(workspace.memberships.select_related("user")[:8]) if roles.has_perm(membership.role, roles.VIEW_TEAM) else []
     return render(request, "workspaces/workspace_home.html", {
         "steps": steps, "steps_done": sum(1 for s in steps if s["done"]), "channels": channels, "recent_events": recent,
-        "team": workspace.memberships.select_related("user")[:8],
+        "team": team,
     })
 
 
