@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.template import loader
 from django.utils import translation
 from django.utils.translation import gettext as _
+from ninja import Schema
 
 logger = logging.getLogger("comptoir.errors")
 API_PREFIX = "/api/"
@@ -39,6 +40,29 @@ def api_error(status: int, message: str | None = None, field: str | None = None,
     body = {"message": message or status_message(status), "field": field, **extra}
     return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False},
                         content_type="application/json; charset=utf-8")
+
+
+class ApiFieldError(Schema):
+    field: str | None
+    message: str
+
+
+class ApiError(Schema):
+    """Every API error: a message in the token owner's language and the field at fault (or null)."""
+
+    message: str
+    field: str | None
+    errors: list[ApiFieldError] | None = None
+
+
+def api_responses(ok: dict, *, workspace: bool = True, body: bool = False) -> dict:
+    """A route's ``response=``: its success answers plus the errors it can give, for the OpenAPI document.
+
+    Every route: 401 (token), 422 (parameters), 429 (too many failed token attempts). Routes on a workspace:
+    403 (role) and 404 (not in the token's workspace). Routes with a body: 400 (not a JSON object) and 413.
+    """
+    codes = [401, 422, 429] + ([403, 404] if workspace else []) + ([400, 413] if body else [])
+    return {**ok, **dict.fromkeys(sorted(codes), ApiError)}
 
 
 def _activate_token_language(request) -> None:
