@@ -19,13 +19,38 @@ from ninja.parser import Parser
 from ninja.security import HttpBearer
 
 from comptoir.errors import api_error, status_message
-from comptoir.workspaces import actions
+from comptoir.workspaces import actions, throttle
 from comptoir.workspaces.models import ApiToken
 
 logger = logging.getLogger("comptoir.api")
 
 
+class TokenThrottled(HttpError):
+    def __init__(self, wait: int):
+        self.wait = wait
+        super().__init__(429, "throttled")
+
+
 class TokenAuth(HttpBearer):
+    """Personal tokens; failed attempts slow down the client address that makes them (see ``throttle``)."""
+
+    def __call__(self, request):
+        if not request.headers.get(self.header):
+            return None
+        keys = [(throttle.Scope.TOKEN_ADDRESS, throttle.client_address(request))]
+        counters = throttle.rows(keys)
+        wait = throttle.remaining(counters)
+        if wait:
+            logger.info("API token attempt from %s refused: locked for %d s more", keys[0][1], wait)
+            raise TokenThrottled(wait)
+        found = super().__call__(request)
+        if found is None:
+            if throttle.count_failure(keys):
+                logger.warning("API token attempts locked for %s after repeated failures", keys[0][1])
+        elif counters:
+            throttle.clear(keys)
+        return found
+
     def authenticate(self, request, token):
         found = ApiToken.authenticate(token.strip())
         if found is None:
@@ -154,6 +179,14 @@ def on_unauthenticated(request, exc):
 def on_too_big(request, exc):
     return _error(request, 413, _("The request body is too large: at most %(size)s.") % {
         "size": filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)})
+
+
+@api.exception_handler(TokenThrottled)
+def on_throttled(request, exc):
+    response = _error(request, 429, _("Too many failed token attempts from your address. Try again in %(wait)s.") % {
+        "wait": throttle.wait_text(exc.wait)})
+    response["Retry-After"] = str(exc.wait)
+    return response
 
 
 @api.exception_handler(HttpError)

@@ -370,6 +370,23 @@ def do_revoke_api_token(user: User, token: ApiToken) -> None:
         audit.record(token.workspace, user, "api_token.revoke", token, before={"active": True}, after={"active": False})
 
 
+def note_failed_login(email: str, address: str) -> int:
+    """After a refused password: the wait now in force (seconds). A lock-out it starts is logged, and
+    written to the account's activity log when such an account exists."""
+    from . import throttle
+
+    keys = throttle.login_keys(email, address)
+    rows = throttle.locked(keys)
+    for row in rows:
+        logger.warning("Log-in locked for %s %s after %d failures, until %s (last attempt from %s)",
+                       row.scope, row.key, row.failures, row.locked_until.isoformat(), address or "?")
+        user = User.objects.filter(email__iexact=email).first() if row.scope == throttle.Scope.LOGIN_ACCOUNT else None
+        if user is not None:
+            audit.record(None, None, "account.login_locked", user, object_repr=user.email, after={
+                "failures": row.failures, "locked_until": row.locked_until.isoformat(), "address": address})
+    return throttle.wait_for(keys)
+
+
 def touch_api_token(token: ApiToken) -> None:
     # Limit writes: a token used constantly is touched at most once a minute.
     now = timezone.now()

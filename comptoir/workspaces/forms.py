@@ -1,12 +1,16 @@
+import logging
 import zoneinfo
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from . import actions, throttle
 from .models import LANGUAGE_CHOICES, Workspace
 from .roles import Role
 
+logger = logging.getLogger("comptoir.security")
 COMMON_TIME_ZONES = [
     "Europe/Paris", "Europe/Brussels", "Europe/Zurich", "Europe/Luxembourg", "Europe/London", "America/Montreal",
     "America/Toronto", "America/New_York", "Africa/Abidjan", "Africa/Dakar", "Africa/Casablanca", "Indian/Reunion",
@@ -20,8 +24,31 @@ def time_zone_choices():
 
 
 class LoginForm(AuthenticationForm):
+    """Log-in by e-mail address, throttled per account and per client address (see ``throttle``)."""
+
     username = forms.EmailField(label=_("E-mail address"), max_length=254,
                                 widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}))
+
+    def clean(self):
+        email, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
+        if not email or not password:
+            return super().clean()
+        address = throttle.client_address(self.request)
+        keys = throttle.login_keys(email, address)
+        wait = throttle.reserve(keys)
+        if wait:
+            # Refused without looking at the password: a right one must not get through either.
+            logger.info("Log-in attempt for %s from %s refused: locked for %d s more", email, address or "?", wait)
+            raise ValidationError(throttle.login_wait_message(wait), code="throttled")
+        try:
+            cleaned = super().clean()
+        except ValidationError as exc:
+            wait = actions.note_failed_login(email, address)
+            if wait:
+                raise ValidationError([*exc.error_list, ValidationError(throttle.login_wait_message(wait))]) from exc
+            raise
+        throttle.clear(keys)
+        return cleaned
 
 
 class WorkspaceForm(forms.Form):
