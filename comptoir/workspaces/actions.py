@@ -349,6 +349,34 @@ def do_update_account(user: User, data: dict) -> User:
 
 
 @transaction.atomic
+def do_set_password(user: User, password: str, *, reason: str, keep_api_tokens: bool = False) -> int:
+    """Set a new password (already validated) after a change or a reset; returns how many API tokens it revoked.
+
+    A reset always revokes them (whoever reset the password may not be whoever made the tokens); a
+    change revokes them unless ``keep_api_tokens``. A reset also lifts the account's log-in lock-out.
+    """
+    from . import throttle
+
+    if reason not in ("change", "reset"):
+        raise ValueError(f"unknown reason for a new password: {reason!r}")
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    revoked = 0
+    if reason == "reset" or not keep_api_tokens:
+        now = timezone.now()
+        for token in user.api_tokens.select_related("workspace").filter(revoked_at__isnull=True):
+            token.revoked_at = now
+            token.save(update_fields=["revoked_at"])
+            audit.record(token.workspace, user, "api_token.revoke", token, before={"active": True},
+                         after={"active": False, "because": f"password_{reason}"})
+            revoked += 1
+    if reason == "reset":
+        throttle.clear([*throttle.login_keys(user.email, ""), (throttle.Scope.RESET_ACCOUNT, user.email.lower())])
+    audit.record(None, user, f"account.password_{reason}", user, object_repr=user.email, after={"api_tokens_revoked": revoked})
+    return revoked
+
+
+@transaction.atomic
 def do_create_api_token(user: User, workspace: Workspace, name: str) -> tuple[ApiToken, str]:
     name = _clean_line(name, "name", 80)
     membership = Membership.objects.filter(user=user, workspace=workspace).first()

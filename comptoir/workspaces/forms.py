@@ -2,8 +2,10 @@ import logging
 import zoneinfo
 
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from . import actions, throttle
@@ -95,3 +97,35 @@ class SignupForm(forms.Form):
 class ChannelLabelForm(forms.Form):
     label = forms.CharField(label=_("Label"), max_length=120, required=False)
     language = forms.ChoiceField(label=_("Language"), choices=[("", "—"), *LANGUAGE_CHOICES], required=False)
+
+
+class PasswordChangeForm(auth_forms.PasswordChangeForm):
+    """Changing one's password revokes one's API tokens, unless asked to keep them."""
+
+    keep_api_tokens = forms.BooleanField(
+        label=_("Keep my API tokens"), required=False,
+        help_text=_("Unticked, every API token of yours stops working: do that if your password may have leaked."))
+
+    def save(self, commit=True):
+        self.revoked_tokens = actions.do_set_password(self.user, self.cleaned_data["new_password1"], reason="change",
+                                                      keep_api_tokens=self.cleaned_data["keep_api_tokens"])
+        return self.user
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """The reset e-mail speaks its reader's language."""
+
+    email = forms.EmailField(label=_("E-mail address"), max_length=254,
+                             widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}))
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None):
+        with translation.override(context["user"].language):
+            super().send_mail(subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name)
+
+
+class SetPasswordForm(auth_forms.SetPasswordForm):
+    """The new password chosen from a reset link: always revokes the API tokens."""
+
+    def save(self, commit=True):
+        actions.do_set_password(self.user, self.cleaned_data["new_password1"], reason="reset")
+        return self.user

@@ -1,4 +1,5 @@
 import json
+import logging
 
 from django.conf import settings
 from django.contrib import messages
@@ -10,16 +11,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from comptoir.connectors.base import ACTION_LABELS, registered_networks
 from comptoir.lib.csvexport import csv_download
 
-from . import actions, roles
+from . import actions, roles, throttle
 from .access import get_membership
 from .demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from .forms import (
@@ -27,13 +29,18 @@ from .forms import (
     ChannelLabelForm,
     InviteForm,
     LoginForm,
+    PasswordChangeForm,
+    PasswordResetForm,
     RoleForm,
+    SetPasswordForm,
     SignupForm,
     TokenForm,
     WorkspaceForm,
 )
 from .models import ApiToken, Channel, Invitation, Membership, User, Workspace
 from .roles import ROLE_HELP, Role
+
+logger = logging.getLogger("comptoir.security")
 
 
 def _add_errors(form, exc: ValidationError) -> None:
@@ -68,6 +75,64 @@ class LoginView(auth_views.LoginView):
         response = super().form_valid(form)
         translation.activate(form.get_user().language)
         response.set_cookie(settings.LANGUAGE_COOKIE_NAME, form.get_user().language, samesite="Lax", max_age=365 * 86400)
+        return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "workspaces/password_change.html"
+    form_class = PasswordChangeForm
+    success_url = reverse_lazy("account")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        message = _("Your password is changed.")
+        if form.revoked_tokens:
+            message += " " + ngettext("%(count)d API token was revoked.", "%(count)d API tokens were revoked.",
+                                      form.revoked_tokens) % {"count": form.revoked_tokens}
+        messages.success(self.request, message)
+        return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Asking for a reset link: the same answer whether the address has an account or not, throttled."""
+
+    template_name = "workspaces/password_reset_form.html"
+    form_class = PasswordResetForm
+    email_template_name = "workspaces/email/password_reset.txt"
+    subject_template_name = "workspaces/email/password_reset_subject.txt"
+    success_url = reverse_lazy("password_reset_done")
+
+    @property
+    def extra_email_context(self):
+        return {"base_url": settings.BASE_URL, "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)}
+
+    def form_valid(self, form):
+        address = throttle.client_address(self.request)
+        keys = [(throttle.Scope.RESET_ACCOUNT, form.cleaned_data["email"].strip().lower()), (throttle.Scope.RESET_ADDRESS, address)]
+        wait = throttle.reserve(keys)
+        if wait:
+            logger.info("Password reset request from %s refused: locked for %d s more", address or "?", wait)
+            form.add_error(None, _("Too many requests for a new password. Try again in %(wait)s.") % {
+                "wait": throttle.wait_text(wait)})
+            return self.form_invalid(form)
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """The link from the e-mail. Wrong links count against the client address, like wrong passwords."""
+
+    template_name = "workspaces/password_reset_confirm.html"
+    form_class = SetPasswordForm
+    success_url = reverse_lazy("password_reset_complete")
+
+    def dispatch(self, *args, **kwargs):
+        keys = [(throttle.Scope.RESET_ADDRESS, throttle.client_address(self.request))]
+        wait = throttle.wait_for(keys)
+        if wait:
+            return render(self.request, self.template_name, {"validlink": False, "wait": throttle.wait_text(wait)}, status=429)
+        response = super().dispatch(*args, **kwargs)
+        if not self.validlink:
+            throttle.count_failure(keys)
         return response
 
 
