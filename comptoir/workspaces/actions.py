@@ -10,10 +10,11 @@ import re
 import unicodedata
 
 from django.conf import settings
+from django.contrib.auth import password_validation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -221,6 +222,33 @@ def do_accept_invitation(invitation: Invitation, user: User) -> Membership:
     if created:
         audit.record(invitation.workspace, user, "team.join", membership, after={"email": user.email, "role": membership.role})
     return membership
+
+
+@transaction.atomic
+def do_accept_invitation_as_new_user(invitation: Invitation, *, full_name: str, password: str, language: str) -> Membership:
+    """Create the invited person's account and make them a member, as one step.
+
+    The invitation row is locked first: of several submissions at once (a double click, two tabs),
+    one creates the account and the others find the invitation accepted (``code="not_pending"``). An
+    address that got an account meanwhile is refused with ``code="account_exists"``: log in instead.
+    """
+    invitation = Invitation.objects.select_for_update().select_related("workspace").get(pk=invitation.pk)
+    if not invitation.is_pending:
+        raise ValidationError(_("This invitation has already been accepted, has expired or was withdrawn."), code="not_pending")
+    user = User(email=invitation.email.lower(), full_name=_clean_line(full_name, "full_name", 150),
+                language=language if language in ("fr", "en") else "fr")
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        raise ValidationError(_("An account already uses %(email)s: log in to accept the invitation.") % {
+            "email": invitation.email}, code="account_exists") from exc
+    return do_accept_invitation(invitation, user)
 
 
 @transaction.atomic

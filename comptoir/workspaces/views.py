@@ -4,7 +4,6 @@ import logging
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
-from django.contrib.auth import password_validation
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -322,11 +321,15 @@ def invitation_revoke(request, slug, invitation_id):
     return redirect("team", slug=slug)
 
 
+def _invitation_unusable(request, invitation: Invitation | None, status: int = 404):
+    return render(request, "workspaces/invitation_invalid.html", {"invitation": invitation}, status=status)
+
+
 @require_http_methods(["GET", "POST"])
 def accept_invitation(request, token):
     invitation = Invitation.find(token)
     if invitation is None or not invitation.is_pending:
-        return render(request, "workspaces/invitation_invalid.html", status=404)
+        return _invitation_unusable(request, invitation)
     existing = User.objects.filter(email__iexact=invitation.email).first()
     if request.user.is_authenticated:
         if request.method == "POST":
@@ -340,20 +343,28 @@ def accept_invitation(request, token):
         return render(request, "workspaces/invitation_accept.html", {"invitation": invitation, "wrong_account":
                       request.user.email.lower() != invitation.email.lower()})
     if existing is not None:
+        invitation.refresh_from_db()  # the account may come from this very invitation, accepted a moment ago
+        if not invitation.is_pending:
+            return _invitation_unusable(request, invitation)
         login_url = f"{reverse('login')}?next={reverse('accept_invitation', args=[token])}"
         return render(request, "workspaces/invitation_accept.html", {"invitation": invitation, "login_url": login_url})
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = User(email=invitation.email, full_name=form.cleaned_data["full_name"].strip(), language=translation.get_language()[:2])
         try:
-            password_validation.validate_password(form.cleaned_data["password"], user)
+            membership = actions.do_accept_invitation_as_new_user(
+                invitation, full_name=form.cleaned_data["full_name"], password=form.cleaned_data["password"],
+                language=translation.get_language()[:2])
         except ValidationError as exc:
-            form.add_error("password", exc)
+            code = getattr(exc, "code", None)  # a single error has a code; field errors (password) do not
+            if code == "not_pending":  # someone (most likely the same person, clicking twice) was first
+                invitation.refresh_from_db()
+                return _invitation_unusable(request, invitation, status=409)
+            if code == "account_exists":
+                _flash_error(request, exc)
+                return redirect(f"{reverse('login')}?next={reverse('accept_invitation', args=[token])}")
+            _add_errors(form, exc)
         else:
-            user.set_password(form.cleaned_data["password"])
-            user.save()
-            actions.do_accept_invitation(invitation, user)
-            auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            auth_login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("Welcome to %(workspace)s!") % {"workspace": invitation.workspace.name})
             return redirect("workspace_home", slug=invitation.workspace.slug)
     return render(request, "workspaces/invitation_accept.html", {"invitation": invitation, "form": form})
