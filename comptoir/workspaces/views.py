@@ -205,7 +205,7 @@ def workspace_home(request, slug):
     workspace = membership.workspace
     # The checklist is for those who set the workspace up.
     steps = _first_steps(membership) if roles.has_perm(membership.role, roles.EDIT_WORKSPACE) else []
-    channels = list(workspace.channels.all()[:8])
+    channels = list(workspace.channels.all()[:8]) if roles.has_perm(membership.role, roles.VIEW_CHANNELS) else []
     recent = []
     if roles.has_perm(membership.role, roles.VIEW_AUDIT):
         recent = list(workspace.audit_events.select_related("actor")[:6])
