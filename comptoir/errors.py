@@ -66,14 +66,16 @@ def api_responses(ok: dict, *, workspace: bool = True, body: bool = False) -> di
 
 
 def _activate_token_language(request) -> None:
-    """Speak the token owner's language on errors raised before the API saw the token (unknown routes)."""
-    from comptoir.workspaces.models import ApiToken
+    """Speak the token owner's language on errors raised before the API saw the token (unknown routes).
 
-    scheme, _sep, raw = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and raw.strip():
-        token = ApiToken.authenticate(raw.strip())
-        if token is not None:
-            translation.activate(token.user.language)
+    Through the API's own token check, so that these answers are throttled like any other token attempt.
+    """
+    from comptoir.api import TokenAuth, TokenThrottled
+
+    try:
+        TokenAuth()(request)  # activates the owner's language when the token is good
+    except TokenThrottled:
+        pass
 
 
 def api_json_errors(get_response):

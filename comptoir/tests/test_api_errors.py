@@ -249,3 +249,10 @@ def test_a_crash_before_the_route_is_a_json_500_too(settings, workspace, cm):
         response = client.get("/api/v1/workspaces", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 500 and response["Content-Type"].startswith("application/json")
     assert "Something went wrong" in json.loads(response.content)["message"]
+
+
+def test_token_guesses_on_unknown_addresses_count_like_any_other(db, settings):
+    settings.COMPTOIR_ADDRESS_FREE_ATTEMPTS = 3
+    for n in range(3):
+        assert_json_error(Client(HTTP_AUTHORIZATION=f"Bearer cpt_guess{n}").get("/api/v1/nope"), 404)
+    assert_json_error(Client(HTTP_AUTHORIZATION="Bearer cpt_guess").get("/api/v1/workspaces"), 429)
