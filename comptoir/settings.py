@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "comptoir.workspaces.middleware.UserLanguageMiddleware",
+    "comptoir.errors.api_json_errors",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -243,9 +244,34 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("COMPTOIR_BEHIND_PROXY") else None
+COMPTOIR_BEHIND_PROXY = env_bool("COMPTOIR_BEHIND_PROXY")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if COMPTOIR_BEHIND_PROXY else None
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("COMPTOIR_SECURE_COOKIES", default=not DEV_MODE)
+# HSTS when served over HTTPS: browsers keep to HTTPS for that long (SecurityMiddleware sends it on HTTPS answers only).
+SECURE_HSTS_SECONDS = (
+    int(os.environ.get("COMPTOIR_HSTS_SECONDS", str(365 * 86400))) if SESSION_COOKIE_SECURE or COMPTOIR_BEHIND_PROXY else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("COMPTOIR_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env_bool("COMPTOIR_HSTS_PRELOAD")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+
+def _trusted_proxies():
+    from comptoir.lib.clientaddr import parse_networks
+
+    try:
+        return parse_networks(env_list("COMPTOIR_TRUSTED_PROXIES"))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"COMPTOIR_TRUSTED_PROXIES: {exc}") from exc
+
+
+# Failed log-ins, API token attempts and password-reset requests: past the free attempts, each further
+# attempt waits 2, 4, 8… seconds, up to the cap. Behind a proxy the client is the right-most
+# X-Forwarded-For hop that is not one of the trusted proxies (the one connecting to us always is).
+COMPTOIR_TRUSTED_PROXIES = _trusted_proxies()
+COMPTOIR_LOGIN_FREE_ATTEMPTS = int(os.environ.get("COMPTOIR_LOGIN_FREE_ATTEMPTS", "5"))
+COMPTOIR_ADDRESS_FREE_ATTEMPTS = int(os.environ.get("COMPTOIR_ADDRESS_FREE_ATTEMPTS", "20"))
+COMPTOIR_THROTTLE_MAX_DELAY_SECONDS = int(os.environ.get("COMPTOIR_THROTTLE_MAX_DELAY_SECONDS", "900"))
 
 LOGGING = {
     "version": 1,

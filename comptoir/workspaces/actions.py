@@ -11,10 +11,11 @@ import secrets
 import unicodedata
 
 from django.conf import settings
+from django.contrib.auth import password_validation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -227,6 +228,33 @@ def do_accept_invitation(invitation: Invitation, user: User) -> Membership:
 
 
 @transaction.atomic
+def do_accept_invitation_as_new_user(invitation: Invitation, *, full_name: str, password: str, language: str) -> Membership:
+    """Create the invited person's account and make them a member, as one step.
+
+    The invitation row is locked first: of several submissions at once (a double click, two tabs),
+    one creates the account and the others find the invitation accepted (``code="not_pending"``). An
+    address that got an account meanwhile is refused with ``code="account_exists"``: log in instead.
+    """
+    invitation = Invitation.objects.select_for_update().select_related("workspace").get(pk=invitation.pk)
+    if not invitation.is_pending:
+        raise ValidationError(_("This invitation has already been accepted, has expired or was withdrawn."), code="not_pending")
+    user = User(email=invitation.email.lower(), full_name=_clean_line(full_name, "full_name", 150),
+                language=language if language in ("fr", "en") else "fr")
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        raise ValidationError(_("An account already uses %(email)s: log in to accept the invitation.") % {
+            "email": invitation.email}, code="account_exists") from exc
+    return do_accept_invitation(invitation, user)
+
+
+@transaction.atomic
 def do_change_role(actor: Membership, target: Membership, role: str) -> Membership:
     if target.workspace_id != actor.workspace_id:
         raise PermissionDenied
@@ -401,6 +429,34 @@ def do_update_account(user: User, data: dict) -> User:
 
 
 @transaction.atomic
+def do_set_password(user: User, password: str, *, reason: str, keep_api_tokens: bool = False) -> int:
+    """Set a new password (already validated) after a change or a reset; returns how many API tokens it revoked.
+
+    A reset always revokes them (whoever reset the password may not be whoever made the tokens); a
+    change revokes them unless ``keep_api_tokens``. A reset also lifts the account's log-in lock-out.
+    """
+    from . import throttle
+
+    if reason not in ("change", "reset"):
+        raise ValueError(f"unknown reason for a new password: {reason!r}")
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    revoked = 0
+    if reason == "reset" or not keep_api_tokens:
+        now = timezone.now()
+        for token in user.api_tokens.select_related("workspace").filter(revoked_at__isnull=True):
+            token.revoked_at = now
+            token.save(update_fields=["revoked_at"])
+            audit.record(token.workspace, user, "api_token.revoke", token, before={"active": True},
+                         after={"active": False, "because": f"password_{reason}"})
+            revoked += 1
+    if reason == "reset":
+        throttle.clear([*throttle.login_keys(user.email, ""), (throttle.Scope.RESET_ACCOUNT, user.email.lower())])
+    audit.record(None, user, f"account.password_{reason}", user, object_repr=user.email, after={"api_tokens_revoked": revoked})
+    return revoked
+
+
+@transaction.atomic
 def do_create_api_token(user: User, workspace: Workspace, name: str) -> tuple[ApiToken, str]:
     name = _clean_line(name, "name", 80)
     membership = Membership.objects.filter(user=user, workspace=workspace).first()
@@ -420,6 +476,23 @@ def do_revoke_api_token(user: User, token: ApiToken) -> None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
         audit.record(token.workspace, user, "api_token.revoke", token, before={"active": True}, after={"active": False})
+
+
+def note_failed_login(email: str, address: str) -> int:
+    """After a refused password: the wait now in force (seconds). A lock-out it starts is logged, and
+    written to the account's activity log when such an account exists."""
+    from . import throttle
+
+    keys = throttle.login_keys(email, address)
+    rows = throttle.locked(keys)
+    for row in rows:
+        logger.warning("Log-in locked for %s %s after %d failures, until %s (last attempt from %s)",
+                       row.scope, row.key, row.failures, row.locked_until.isoformat(), address or "?")
+        user = User.objects.filter(email__iexact=email).first() if row.scope == throttle.Scope.LOGIN_ACCOUNT else None
+        if user is not None:
+            audit.record(None, None, "account.login_locked", user, object_repr=user.email, after={
+                "failures": row.failures, "locked_until": row.locked_until.isoformat(), "address": address})
+    return throttle.wait_for(keys)
 
 
 def touch_api_token(token: ApiToken) -> None:

@@ -1,21 +1,24 @@
 """API routes of workspaces: the workspace, its members, channels and activity log."""
 
-import json
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
-from ninja.errors import HttpError
+from ninja import Field, Path, Query, Router, Schema, Status
 
+from comptoir.errors import api_responses
 from comptoir.lib.urls import public_url
 
 from . import actions, audit, roles
 from .models import Channel, Membership
 
 router = Router(tags=["workspaces"])
+
+# Path parameters are bounded, so that a huge or garbage value is a 422 naming it, never a database error.
+Slug = Path[str, {"max_length": 60}]
+RowId = Path[int, {"ge": 1, "le": 2**63 - 1}]
 
 
 class WorkspaceOut(Schema):
@@ -121,16 +124,6 @@ def _membership(request, slug: str, perm: str = roles.VIEW_WORKSPACE) -> Members
     return membership
 
 
-def _require_object(request) -> None:
-    """Refuse bodies that are valid JSON but not an object (``[]``, ``null``…) instead of reading them as empty."""
-    try:
-        parsed = json.loads(request.body or b"null")
-    except ValueError:
-        parsed = None
-    if not isinstance(parsed, dict):
-        raise HttpError(400, _("The request body must be a JSON object, such as {\"name\": \"…\"}."))
-
-
 def _workspace_out(m: Membership) -> dict:
     w = m.workspace
     return {"slug": w.slug, "name": w.name, "kind": w.kind, "language": w.language, "time_zone": w.time_zone,
@@ -141,44 +134,43 @@ def _member_out(m: Membership) -> dict:
     return {"id": m.pk, "email": m.user.email, "full_name": m.user.full_name, "role": m.role, "joined_at": m.created_at}
 
 
-@router.get("", response=list[WorkspaceOut], summary="Workspaces this token can use")
+@router.get("", response=api_responses({200: list[WorkspaceOut]}, workspace=False), summary="Workspaces this token can use")
 def list_workspaces(request):
     m = Membership.objects.select_related("workspace").filter(workspace=request.auth.workspace, user=request.auth.user).first()
     return [_workspace_out(m)] if m else []
 
 
-@router.get("/{slug}", response=WorkspaceOut)
-def get_workspace(request, slug: str):
+@router.get("/{slug}", response=api_responses({200: WorkspaceOut}))
+def get_workspace(request, slug: Slug):
     return _workspace_out(_membership(request, slug))
 
 
-@router.patch("/{slug}", response=WorkspaceOut)
-def update_workspace(request, slug: str, payload: WorkspacePatch):
+@router.patch("/{slug}", response=api_responses({200: WorkspaceOut}, body=True))
+def update_workspace(request, slug: Slug, payload: WorkspacePatch):
     membership = _membership(request, slug, roles.EDIT_WORKSPACE)
-    _require_object(request)
     with audit.via("api"):
         actions.do_update_workspace(membership, payload.dict(exclude_unset=True, exclude_none=True))
     membership.workspace.refresh_from_db()
     return _workspace_out(membership)
 
 
-@router.get("/{slug}/members", response=list[MemberOut])
-def list_members(request, slug: str):
+@router.get("/{slug}/members", response=api_responses({200: list[MemberOut]}))
+def list_members(request, slug: Slug):
     membership = _membership(request, slug, roles.VIEW_TEAM)
     return [_member_out(m) for m in membership.workspace.memberships.select_related("user").order_by("user__email")]
 
 
-@router.post("/{slug}/invitations", response={201: InvitationOut})
-def invite(request, slug: str, payload: InvitationIn):
+@router.post("/{slug}/invitations", response=api_responses({201: InvitationOut}, body=True))
+def invite(request, slug: Slug, payload: InvitationIn):
     membership = _membership(request, slug, roles.MANAGE_TEAM)
     with audit.via("api"):
         invitation, _raw = actions.do_invite(membership, payload.email, payload.role)
-    return 201, {"id": invitation.pk, "email": invitation.email, "role": invitation.role, "expires_at": invitation.expires_at,
-                 "status": invitation.status}
+    return Status(201, {"id": invitation.pk, "email": invitation.email, "role": invitation.role,
+                        "expires_at": invitation.expires_at, "status": invitation.status})
 
 
-@router.patch("/{slug}/members/{member_id}", response=MemberOut)
-def change_role(request, slug: str, member_id: int, payload: RoleIn):
+@router.patch("/{slug}/members/{member_id}", response=api_responses({200: MemberOut}, body=True))
+def change_role(request, slug: Slug, member_id: RowId, payload: RoleIn):
     membership = _membership(request, slug, roles.MANAGE_TEAM)
     target = get_object_or_404(Membership.objects.select_related("user"), pk=member_id, workspace=membership.workspace)
     with audit.via("api"):
@@ -186,32 +178,32 @@ def change_role(request, slug: str, member_id: int, payload: RoleIn):
     return _member_out(target)
 
 
-@router.delete("/{slug}/members/{member_id}", response={204: None})
-def remove_member(request, slug: str, member_id: int):
+@router.delete("/{slug}/members/{member_id}", response=api_responses({204: None}))
+def remove_member(request, slug: Slug, member_id: RowId):
     membership = _membership(request, slug)
     target = get_object_or_404(Membership.objects.select_related("user"), pk=member_id, workspace=membership.workspace)
     with audit.via("api"):
         actions.do_remove_member(membership, target)
-    return 204, None
+    return Status(204, None)
 
 
-@router.get("/{slug}/channels", response=list[ChannelOut])
-def list_channels(request, slug: str):
+@router.get("/{slug}/channels", response=api_responses({200: list[ChannelOut]}))
+def list_channels(request, slug: Slug):
     membership = _membership(request, slug, roles.VIEW_CHANNELS)
     return list(Channel.objects.connected().filter(workspace=membership.workspace))
 
 
-@router.get("/{slug}/channels/{channel_id}", response=ChannelOut)
-def get_channel(request, slug: str, channel_id: int):
+@router.get("/{slug}/channels/{channel_id}", response=api_responses({200: ChannelOut}))
+def get_channel(request, slug: Slug, channel_id: RowId):
     membership = _membership(request, slug, roles.VIEW_CHANNELS)
     return get_object_or_404(Channel, pk=channel_id, workspace=membership.workspace)
 
 
-@router.post("/{slug}/channels/{channel_id}/webhook-secret", response=WebhookSecretOut,
+@router.post("/{slug}/channels/{channel_id}/webhook-secret", response=api_responses({200: WebhookSecretOut}),
              summary="Give a webhook channel a new signing secret (returned once)")
-def regenerate_webhook_secret(request, slug: str, channel_id: int):
+def regenerate_webhook_secret(request, slug: Slug, channel_id: RowId):
     membership = _membership(request, slug, roles.MANAGE_CHANNELS)
-    channel = get_object_or_404(Channel, pk=channel_id, workspace=membership.workspace)
+    channel = get_object_or_404(Channel.objects.connected(), pk=channel_id, workspace=membership.workspace)
     with audit.via("api"):
         secret = actions.do_regenerate_webhook_secret(membership, channel)
     return {"webhook_url": public_url(request, channel.webhook_path), "secret": secret, "signature": _(
@@ -219,8 +211,8 @@ def regenerate_webhook_secret(request, slug: str, channel_id: int):
         "HMAC-SHA256, made with the secret, of the timestamp, a dot and the raw body.")}
 
 
-@router.get("/{slug}/audit", response=list[AuditOut], summary="Activity log (owners)")
-def list_audit(request, slug: str, filters: Query[AuditFilters]):
+@router.get("/{slug}/audit", response=api_responses({200: list[AuditOut]}), summary="Activity log (owners)")
+def list_audit(request, slug: Slug, filters: Query[AuditFilters]):
     membership = _membership(request, slug, roles.VIEW_AUDIT)
     events = actions.audit_events_for(membership)
     if filters.action:

@@ -169,6 +169,12 @@ sentences({
         **n, "imported": _after(e, "imported", 0), "duplicates": _after(e, "duplicates", 0),
         "rejected": _after(e, "rejected", 0)},
     "api_token.create": lambda e, n: _("%(actor)s created the API token %(object)s.") % n,
-    "api_token.revoke": lambda e, n: _("%(actor)s revoked the API token %(object)s.") % n,
+    "api_token.revoke": lambda e, n: (_("%(actor)s revoked the API token %(object)s.") if not _after(e, "because")
+                                      else _("The API token %(object)s was revoked when %(actor)s changed their password.")
+                                      ) % n,
+    "account.login_locked": lambda e, n: _("Log-in to %(object)s was locked after %(failures)s wrong passwords.") % {
+        **n, "failures": _after(e, "failures", "?")},
+    "account.password_change": lambda e, n: _("%(actor)s changed their password.") % n,
+    "account.password_reset": lambda e, n: _("%(actor)s set a new password through a reset link.") % n,
     "account.update": lambda e, n: _("%(actor)s changed their preferences: %(fields)s.") % {**n, "fields": _fields(e)},
 })

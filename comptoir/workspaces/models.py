@@ -306,3 +306,29 @@ class ApiToken(models.Model):
             .first()
         )
         return token
+
+
+class AuthThrottle(models.Model):
+    """Failed authentication attempts for one account or client address, and until when the next one waits.
+
+    In the database, not in memory, so that every web worker sees the same counters.
+    """
+
+    class Scope(models.TextChoices):
+        LOGIN_ACCOUNT = "login_account"
+        LOGIN_ADDRESS = "login_address"
+        TOKEN_ADDRESS = "token_address"  # noqa: S105 (a scope name, not a secret)
+        RESET_ACCOUNT = "reset_account"
+        RESET_ADDRESS = "reset_address"
+
+    scope = models.CharField(max_length=20, choices=Scope.choices)
+    key = models.CharField(max_length=254)
+    failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="one_throttle_per_scope_and_key")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}: {self.failures}"

@@ -1,10 +1,10 @@
 import json
+import logging
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
-from django.contrib.auth import password_validation
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.humanize.templatetags.humanize import intcomma
@@ -13,7 +13,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -24,7 +24,7 @@ from comptoir.connectors.base import ACTION_LABELS, Action, registered_networks
 from comptoir.lib.csvexport import csv_download
 from comptoir.lib.urls import public_url
 
-from . import actions, audit, roles
+from . import actions, audit, roles, throttle
 from .access import get_membership
 from .demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from .forms import (
@@ -32,13 +32,18 @@ from .forms import (
     ChannelLabelForm,
     InviteForm,
     LoginForm,
+    PasswordChangeForm,
+    PasswordResetForm,
     RoleForm,
+    SetPasswordForm,
     SignupForm,
     TokenForm,
     WorkspaceForm,
 )
 from .models import ApiToken, Channel, Invitation, Membership, User, Workspace
 from .roles import ROLE_HELP, Role
+
+logger = logging.getLogger("comptoir.security")
 
 
 def _add_errors(form, exc: ValidationError) -> None:
@@ -73,6 +78,64 @@ class LoginView(auth_views.LoginView):
         response = super().form_valid(form)
         translation.activate(form.get_user().language)
         response.set_cookie(settings.LANGUAGE_COOKIE_NAME, form.get_user().language, samesite="Lax", max_age=365 * 86400)
+        return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "workspaces/password_change.html"
+    form_class = PasswordChangeForm
+    success_url = reverse_lazy("account")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        message = _("Your password is changed.")
+        if form.revoked_tokens:
+            message += " " + ngettext("%(count)d API token was revoked.", "%(count)d API tokens were revoked.",
+                                      form.revoked_tokens) % {"count": form.revoked_tokens}
+        messages.success(self.request, message)
+        return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Asking for a reset link: the same answer whether the address has an account or not, throttled."""
+
+    template_name = "workspaces/password_reset_form.html"
+    form_class = PasswordResetForm
+    email_template_name = "workspaces/email/password_reset.txt"
+    subject_template_name = "workspaces/email/password_reset_subject.txt"
+    success_url = reverse_lazy("password_reset_done")
+
+    @property
+    def extra_email_context(self):
+        return {"base_url": settings.BASE_URL, "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)}
+
+    def form_valid(self, form):
+        address = throttle.client_address(self.request)
+        keys = [(throttle.Scope.RESET_ACCOUNT, form.cleaned_data["email"].strip().lower()), (throttle.Scope.RESET_ADDRESS, address)]
+        wait = throttle.reserve(keys)
+        if wait:
+            logger.info("Password reset request from %s refused: locked for %d s more", address or "?", wait)
+            form.add_error(None, _("Too many requests for a new password. Try again in %(wait)s.") % {
+                "wait": throttle.wait_text(wait)})
+            return self.form_invalid(form)
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """The link from the e-mail. Wrong links count against the client address, like wrong passwords."""
+
+    template_name = "workspaces/password_reset_confirm.html"
+    form_class = SetPasswordForm
+    success_url = reverse_lazy("password_reset_complete")
+
+    def dispatch(self, *args, **kwargs):
+        keys = [(throttle.Scope.RESET_ADDRESS, throttle.client_address(self.request))]
+        wait = throttle.wait_for(keys)
+        if wait:
+            return render(self.request, self.template_name, {"validlink": False, "wait": throttle.wait_text(wait)}, status=429)
+        response = super().dispatch(*args, **kwargs)
+        if not self.validlink:
+            throttle.count_failure(keys)
         return response
 
 
@@ -146,13 +209,15 @@ def workspace_home(request, slug):
     workspace = membership.workspace
     # The checklist is for those who set the workspace up.
     steps = _first_steps(membership) if roles.has_perm(membership.role, roles.EDIT_WORKSPACE) else []
-    channels = list(workspace.channels.connected()[:8])
+    channels = list(workspace.channels.connected()[:8]) if roles.has_perm(membership.role, roles.VIEW_CHANNELS) else []
     recent = []
     if roles.has_perm(membership.role, roles.VIEW_AUDIT):
         recent = list(workspace.audit_events.select_related("actor")[:6])
+    # The roster is shown only to those whom /team/ would let in.
+    team = list(workspace.memberships.select_related("user")[:8]) if roles.has_perm(membership.role, roles.VIEW_TEAM) else []
     return render(request, "workspaces/workspace_home.html", {
         "steps": steps, "steps_done": sum(1 for s in steps if s["done"]), "channels": channels, "recent_events": recent,
-        "team": workspace.memberships.select_related("user")[:8],
+        "team": team,
     })
 
 
@@ -260,11 +325,15 @@ def invitation_revoke(request, slug, invitation_id):
     return redirect("team", slug=slug)
 
 
+def _invitation_unusable(request, invitation: Invitation | None, status: int = 404):
+    return render(request, "workspaces/invitation_invalid.html", {"invitation": invitation}, status=status)
+
+
 @require_http_methods(["GET", "POST"])
 def accept_invitation(request, token):
     invitation = Invitation.find(token)
     if invitation is None or not invitation.is_pending:
-        return render(request, "workspaces/invitation_invalid.html", status=404)
+        return _invitation_unusable(request, invitation)
     existing = User.objects.filter(email__iexact=invitation.email).first()
     if request.user.is_authenticated:
         if request.method == "POST":
@@ -278,20 +347,28 @@ def accept_invitation(request, token):
         return render(request, "workspaces/invitation_accept.html", {"invitation": invitation, "wrong_account":
                       request.user.email.lower() != invitation.email.lower()})
     if existing is not None:
+        invitation.refresh_from_db()  # the account may come from this very invitation, accepted a moment ago
+        if not invitation.is_pending:
+            return _invitation_unusable(request, invitation)
         login_url = f"{reverse('login')}?next={reverse('accept_invitation', args=[token])}"
         return render(request, "workspaces/invitation_accept.html", {"invitation": invitation, "login_url": login_url})
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = User(email=invitation.email, full_name=form.cleaned_data["full_name"].strip(), language=translation.get_language()[:2])
         try:
-            password_validation.validate_password(form.cleaned_data["password"], user)
+            membership = actions.do_accept_invitation_as_new_user(
+                invitation, full_name=form.cleaned_data["full_name"], password=form.cleaned_data["password"],
+                language=translation.get_language()[:2])
         except ValidationError as exc:
-            form.add_error("password", exc)
+            code = getattr(exc, "code", None)  # a single error has a code; field errors (password) do not
+            if code == "not_pending":  # someone (most likely the same person, clicking twice) was first
+                invitation.refresh_from_db()
+                return _invitation_unusable(request, invitation, status=409)
+            if code == "account_exists":
+                _flash_error(request, exc)
+                return redirect(f"{reverse('login')}?next={reverse('accept_invitation', args=[token])}")
+            _add_errors(form, exc)
         else:
-            user.set_password(form.cleaned_data["password"])
-            user.save()
-            actions.do_accept_invitation(invitation, user)
-            auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            auth_login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("Welcome to %(workspace)s!") % {"workspace": invitation.workspace.name})
             return redirect("workspace_home", slug=invitation.workspace.slug)
     return render(request, "workspaces/invitation_accept.html", {"invitation": invitation, "form": form})

@@ -72,5 +72,7 @@ def test_every_action_the_code_records_has_its_sentence(db):
             continue
         recorded |= set(re.findall(r'audit\.record\([^"]*?"([a-z_]+\.[a-z_]+)"', path.read_text()))
         recorded |= set(re.findall(r'"(item\.(?:review|unreview))"', path.read_text()))
+        recorded |= {f"account.password_{reason}" for reason in ("change", "reset")
+                     if 'f"account.password_{reason}"' in path.read_text()}
     missing = sorted(recorded - set(audit._SENTENCES))
     assert recorded and not missing, f"actions without a sentence in the activity log: {missing}"

@@ -239,3 +239,24 @@ def test_bad_account_preferences_are_refused(cm, as_user, tz):
     response = as_user(cm).post("/account/", {"save_account": "1", "full_name": "C", "language": "fr", "time_zone": tz})
     assert response.status_code == 200
     assert User.objects.get(pk=cm.pk).time_zone == "Europe/Paris"
+
+
+def test_a_contributor_does_not_see_the_team_roster_on_the_home(workspace, contributor, as_user):
+    body = as_user(contributor).get("/w/velo/").content.decode()
+    for colleague in ("Olivia Owner", "Camille CM", "Mehdi Modérateur", "Inès Analyste"):
+        assert colleague not in body, colleague
+    assert 'data-testid="contributor-home"' in body and "/account/" in body
+
+
+def test_a_contributors_home_says_plainly_that_only_the_profile_is_there_yet(workspace, contributor, as_user):
+    contributor.language = "en"
+    contributor.save()
+    body = as_user(contributor).get("/w/velo/").content.decode()
+    assert "your profile" in body
+    assert "will appear here" not in body  # no promise of screens that do not exist
+
+
+@pytest.mark.parametrize("persona", ["owner", "cm", "moderator", "analyst"])
+def test_members_who_may_see_the_team_still_see_it_on_the_home(request, workspace, as_user, persona):
+    body = as_user(request.getfixturevalue(persona)).get("/w/velo/").content.decode()
+    assert "Paul Marketing" in body and "Olivia Owner" in body
