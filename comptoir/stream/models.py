@@ -137,8 +137,8 @@ class Item(models.Model):
         constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="one_item_per_source_and_id")]
         indexes = [
             models.Index(fields=["workspace", "-sort_key"], name="item_ws_order"),
-            models.Index(fields=["source", "-sort_key"], name="item_source_order"),
-            models.Index(fields=["author", "-sort_key"], name="item_author_order"),
+            models.Index(fields=["workspace", "source", "-sort_key"], name="item_source_order"),
+            models.Index(fields=["workspace", "author", "-sort_key"], name="item_author_order"),
             models.Index(fields=["workspace", "reviewed", "-sort_key"], name="item_ws_reviewed_order"),
             *[models.Index(fields=["workspace", name, "-sort_key"], name=f"item_ws_{name}_order")
               for name in FILTER_COLUMNS],

@@ -80,7 +80,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='item',
-            index=models.Index(fields=['source', '-sort_key'], name='item_source_order'),
+            index=models.Index(fields=['workspace', 'source', '-sort_key'], name='item_source_order'),
         ),
         migrations.AddIndex(
             model_name='item',

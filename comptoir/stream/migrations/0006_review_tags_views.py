@@ -75,7 +75,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='item',
-            index=models.Index(fields=['author', '-sort_key'], name='item_author_order'),
+            index=models.Index(fields=['workspace', 'author', '-sort_key'], name='item_author_order'),
         ),
         migrations.AddIndex(
             model_name='item',
