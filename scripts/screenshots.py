@@ -14,7 +14,8 @@ def main(base: str) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
         for width, suffix in ((1280, ""), (390, "-phone")):
-            page = browser.new_context(base_url=base, viewport={"width": width, "height": 860}, locale="fr-FR").new_page()
+            height = 800 if width > 1000 else 844
+            page = browser.new_context(base_url=base, viewport={"width": width, "height": height}, locale="fr-FR").new_page()
             page.goto("/login/")
             page.screenshot(path=OUT / f"login-fr{suffix}.png", full_page=True)
             page.fill("#id_username", "claire@demo.comptoir.test")
@@ -27,7 +28,13 @@ def main(base: str) -> None:
             page.goto("/w/velo-lyon/channels/")
             page.screenshot(path=OUT / f"channels-fr{suffix}.png", full_page=True)
             page.goto("/w/velo-lyon/stream/")
-            page.screenshot(path=OUT / f"stream-fr{suffix}.png", full_page=True)
+            page.screenshot(path=OUT / f"stream-fr{suffix}.png", full_page=width < 1000)
+            # The split view: the message that asks about the workshop, opened beside the list.
+            page.get_by_test_id("stream-items").locator("li", has_text="atelier de réparation").locator("a").click()
+            page.get_by_test_id("detail").get_by_test_id("labels").wait_for()
+            page.screenshot(path=OUT / f"stream-selected-fr{suffix}.png", full_page=width < 1000)
+            page.goto("/w/velo-lyon/stream/?q=VÉLO")
+            page.screenshot(path=OUT / f"stream-search-fr{suffix}.png", full_page=width < 1000)
             page.goto("/w/velo-lyon/activity/")
             page.screenshot(path=OUT / f"activity-fr{suffix}.png", full_page=True)
             with page.expect_navigation():  # the menu submits itself; wait for the new page
@@ -36,6 +43,10 @@ def main(base: str) -> None:
             page.screenshot(path=OUT / f"home-en{suffix}.png", full_page=True)
             page.goto("/w/maison-lumiere/channels/")
             page.screenshot(path=OUT / f"channels-en{suffix}.png", full_page=True)
+            page.goto("/w/maison-lumiere/stream/?complaint=complaint")
+            page.screenshot(path=OUT / f"stream-en{suffix}.png", full_page=width < 1000)
+            page.goto("/w/maison-lumiere/activity/")
+            page.screenshot(path=OUT / f"activity-en{suffix}.png", full_page=True)
             with page.expect_navigation():  # the menu submits itself; wait for the new page
                 page.get_by_test_id("language-select").select_option("fr")
             page.context.close()

@@ -396,7 +396,7 @@ def index_items(item_ids: Iterable[int]) -> int:
     return done
 
 
-def forget(keys: Iterable[int]) -> None:
+def forget(keys: Iterable[int | None]) -> None:
     """Remove these sort keys from the index (erased messages)."""
     keys = [k for k in keys if k is not None]
     if keys:

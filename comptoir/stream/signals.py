@@ -31,3 +31,11 @@ def channel_removed(sender, channel, **kwargs) -> None:
 
     Source.objects.filter(channel=channel).update(removed_at=channel.removed_at, status=Source.Status.PAUSED,
                                                   next_poll_at=None)
+
+
+def workspace_deleting(sender, instance, **kwargs) -> None:
+    """A deleted workspace takes its messages along; the search index forgets them too (SQLite keeps its own table)."""
+    from . import search
+    from .models import Item
+
+    search.forget(Item.objects.filter(workspace=instance).values_list("sort_key", flat=True).iterator())

@@ -186,3 +186,15 @@ def test_the_fil_page_searches_and_counts(workspace, cm, as_user, corpus):
     body = as_user(cm).get("/w/velo/stream/?q=VÉLO").content.decode()
     assert body.count("vélo") >= 2 and "Vélorution" not in body
     assert "2 messages" in body.split('data-testid="stream-count"')[1][:200]
+
+
+def test_a_deleted_workspace_leaves_nothing_in_the_index(workspace, corpus):
+    from django.db import connection
+
+    from comptoir.workspaces.models import Workspace
+
+    Workspace.objects.filter(pk=workspace.pk).delete()
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM {search.SqliteIndex.TABLE}")  # noqa: S608
+            assert cursor.fetchone()[0] == 0
