@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install lint messages screenshots
+.PHONY: run test install lint messages screenshots mutants
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null || { echo "Comptoir needs Python 3.12 ($(PY) not found). Install it, or run: make PY=/path/to/python3.12 run"; exit 1; }
@@ -28,6 +28,10 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 test: $(VENV)/.installed-test
 	bash scripts/test-deps.sh
 	bash scripts/test.sh
+
+# Break the code on purpose (scripts/mutants.py lists how) and check a test notices each time. Not part of `make test`.
+mutants: $(VENV)/.installed-test
+	$(BIN)/python scripts/mutants.py
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
