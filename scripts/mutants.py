@@ -112,6 +112,9 @@ MUTANTS = [
     Mutant("artifacts: serving forgets the fast pass's biases", "comptoir/understanding/model.py",
            "return self._split(rows.dot(self.fast_w) + self.fast_b)", "return self._split(rows.dot(self.fast_w))",
            ARTIFACT_TESTS),
+    Mutant("dependencies: serving imports a training library", "comptoir/understanding/model.py",
+           "import numpy as np\n", "import numpy as np\nimport scipy.sparse  # noqa: F401\n",
+           ["comptoir/tests/test_dependencies.py"]),
     # Delivery mutants join this list when the delivery code lands.
 ]
 
