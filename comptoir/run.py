@@ -66,7 +66,9 @@ class Supervisor:
         self._stop_all()
 
     def _start(self, child: Child) -> None:
-        child.process = subprocess.Popen(child.command)
+        # A group of its own: a terminal's Ctrl-C reaches only us, and each child gets one SIGTERM from
+        # _stop_all (a second signal would make the worker abandon its task instead of finishing it).
+        child.process = subprocess.Popen(child.command, process_group=0)
         child.started_at, child.restart_at = time.monotonic(), None
         logger.info("%s started (pid %s)", child.name, child.process.pid)
 

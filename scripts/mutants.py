@@ -29,6 +29,7 @@ CLOCK_TESTS = ["comptoir/clock/tests/test_clock.py", "-m", "not slow"]
 INGEST_TESTS = ["comptoir/stream/tests/test_ingestion.py"]
 RUN_PROCESS_TESTS = ["comptoir/tests/test_run.py", "-k", "killed_worker"]
 RUN_SUPERVISOR_TESTS = ["comptoir/tests/test_run.py", "-k", "crashing or stayed"]
+RUN_CTRL_C_TESTS = ["comptoir/tests/test_run.py", "-k", "ctrl_c"]
 ARTIFACT_TESTS = ["comptoir/understanding/tests/test_artifacts.py"]
 
 
@@ -98,6 +99,8 @@ MUTANTS = [
     Mutant("run: one death stops everything", "comptoir/run.py",
            "        uptime = now - child.started_at\n",
            "        uptime = now - child.started_at\n        self.stopping.set()\n", RUN_PROCESS_TESTS),
+    Mutant("run: the children get the terminal's Ctrl-C and our SIGTERM too", "comptoir/run.py",
+           "subprocess.Popen(child.command, process_group=0)", "subprocess.Popen(child.command)", RUN_CTRL_C_TESTS),
     Mutant("run: the pause never grows", "comptoir/run.py",
            "return min(child.pause * 2, self.max_pause)", "return self.first_pause", RUN_SUPERVISOR_TESTS),
     Mutant("run: the pause has no cap", "comptoir/run.py",

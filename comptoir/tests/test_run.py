@@ -121,15 +121,30 @@ def test_a_killed_worker_comes_back_while_the_web_keeps_answering_and_sigterm_st
     assert not any(_alive(pid) for pid in (web, new_worker, clock))
 
 
+def _enqueue_slow_task(tmp_path, marker) -> None:
+    code = ("import django; django.setup(); from comptoir.clock.tests.tasks import write_marker; "
+            f"write_marker.enqueue({str(marker)!r}, 3)")
+    subprocess.run([PY, "-c", code], env=_env(tmp_path) | {"DJANGO_SETTINGS_MODULE": "comptoir.settings"}, check=True,
+                   timeout=60)
+
+
 @pytest.mark.slow
-def test_ctrl_c_stops_all_three_and_a_second_start_keeps_the_demo_once(comptoir_run):
+def test_ctrl_c_lets_the_worker_finish_its_task_stops_all_three_and_a_second_start_keeps_the_demo(comptoir_run, tmp_path):
     proc, out, port = comptoir_run()
     _wait_until_serving(port, out)
     assert "Demo workspaces created" in out.text()
     children = [out.pids(name)[0] for name in ("web", "worker", "clock")]
+    marker = tmp_path / "marker.txt"
+    _enqueue_slow_task(tmp_path, marker)
+    deadline = time.monotonic() + 60
+    while not (marker.exists() and "start" in marker.read_text()):
+        assert time.monotonic() < deadline, out.text()
+        time.sleep(0.1)
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal does on Ctrl-C: the whole group gets SIGINT
     assert proc.wait(30) == 0
     assert "died" not in out.text()  # stopping is not dying: nothing is restarted
+    # One signal reached the worker: it finished its task before stopping (a second one means "abandon it").
+    assert marker.read_text().split() == ["start", "done"]
     assert not any(_alive(pid) for pid in children)
 
     again, out2, port2 = comptoir_run()
