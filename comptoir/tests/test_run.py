@@ -61,14 +61,18 @@ def comptoir_run(tmp_path):
         port = free_port()
         proc = subprocess.Popen([PY, "-m", "comptoir.cli", "run", "--port", str(port), "--web-workers", "1", *args],
                                 env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-        started.append(proc)
-        return proc, Output(proc), port
+        out = Output(proc)
+        started.append((proc, out))
+        return proc, out, port
 
     yield start
-    for proc in started:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
+    for proc, out in started:  # after a failure: the supervisor and its children (each in its own group)
+        for pid in [proc.pid, *(pid for name in ("web", "worker", "clock") for pid in out.pids(name))]:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        proc.wait(10)
 
 
 def _alive(pid: int) -> bool:
