@@ -147,8 +147,9 @@ def test_ctrl_c_lets_the_worker_finish_its_task_stops_all_three_and_a_second_sta
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal does on Ctrl-C: the whole group gets SIGINT
     assert proc.wait(30) == 0
     assert "died" not in out.text()  # stopping is not dying: nothing is restarted
-    # One signal reached the worker: it finished its task before stopping (a second one means "abandon it").
-    assert marker.read_text().split() == ["start", "done"]
+    # One signal reached the worker, from us: a second one (the terminal's) would mean "abandon your task".
+    assert re.findall(r"django_tasks_db Received (\w+)", out.text()) == ["Terminated"]
+    assert marker.read_text().split() == ["start", "done"]  # it finished its task before stopping
     assert not any(_alive(pid) for pid in children)
 
     again, out2, port2 = comptoir_run()
