@@ -1,8 +1,19 @@
-"""The `comptoir` command: run, worker, clock, demo, token, classify, train, keys, and Django's commands."""
+"""The `comptoir` command: run, worker, clock, demo, token, classify, train, keys, and Django's commands.
+
+``run`` and ``demo`` belong to the project, not to an app: they live next to this file.
+"""
 
 import os
 import secrets
 import sys
+
+PROJECT_COMMANDS = """Comptoir's own commands:
+    run [--port N] [--no-demo]   migrate, demo on first start, serve web + worker + clock
+    demo [--reset]               create or reset the demo workspaces
+    classify [--fast]            read JSON Lines on stdin, print what Comptoir understands
+    train                        rebuild the understanding models from data/
+    keys                         print fresh production secrets
+"""
 
 
 def _keys() -> int:
@@ -23,6 +34,14 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(getattr(understanding_cli, f"{command}_main")(argv[2:]))
     if command == "keys":
         sys.exit(_keys())
+    if command == "help" and argv[2:3] in (["run"], ["demo"]):
+        command, argv = argv[2], [argv[0], argv[2], "--help"]
+    if command in ("run", "demo"):
+        from importlib import import_module
+
+        sys.exit(import_module(f"comptoir.{command}").main(argv[2:]))
+    if command == "help" and len(argv) <= 2:
+        print(PROJECT_COMMANDS)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "comptoir.settings")
     from django.core.management import execute_from_command_line
 

@@ -38,7 +38,6 @@ import re
 import socket
 import ssl
 import threading
-import time
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -57,7 +56,6 @@ __all__ = [
     "FetchError",
     "FetchResponse",
     "FetchTimeout",
-    "HostRateLimiter",
     "NetworkError",
     "PinningTransport",
     "TooLarge",
@@ -745,42 +743,3 @@ def safe_fetch(
                 raise
             except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
                 raise _translate_httpx_error(exc, host, deadline, shown) from exc
-
-
-# --- Politeness -------------------------------------------------------------------------------
-
-
-class HostRateLimiter:
-    """Spaces requests to the same host by at least ``min_interval`` seconds (thread-safe).
-
-    In-process only: each worker process has its own. Call :meth:`wait` before fetching.
-    """
-
-    def __init__(self, min_interval: float):
-        self.min_interval = float(min_interval)
-        self._next: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def _key(url_or_host: str) -> str:
-        if "://" in url_or_host:
-            try:
-                return httpx.URL(url_or_host.strip()).host
-            except (httpx.InvalidURL, TypeError, ValueError):
-                pass
-        return url_or_host.strip().lower().rstrip(".")
-
-    def wait(self, url_or_host: str) -> float:
-        """Block until ``url_or_host``'s host may be contacted again; return the seconds waited."""
-        key = self._key(url_or_host)
-        with self._lock:
-            now = time.monotonic()
-            if len(self._next) > 1024:
-                # Forget hosts whose turn has passed, so a long-lived worker does not grow forever.
-                self._next = {k: v for k, v in self._next.items() if v > now}
-            slot = max(now, self._next.get(key, now))
-            self._next[key] = slot + self.min_interval
-        delay = slot - now
-        if delay > 0:
-            time.sleep(delay)
-        return delay

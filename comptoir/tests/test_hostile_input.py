@@ -170,3 +170,25 @@ def test_an_invitation_page_with_a_hostile_token_is_a_404(world):
     for token in ("%00", "x%00y", "%ED%A0%80", "a" * 5000):
         assert Client().get(f"/invitations/{token}/").status_code == 404
     assert Invitation.objects.count() == 1
+
+
+def test_the_boundary_cleans_query_strings_forms_and_cookies_before_any_view(rf):
+    from django.http import HttpResponse
+
+    from comptoir.middleware import CleanInputMiddleware
+
+    seen = {}
+
+    def view(request):
+        seen.update(get=dict(request.GET.lists()), post=dict(request.POST.lists()), cookies=dict(request.COOKIES))
+        return HttpResponse("ok")
+
+    request = rf.post("/w/velo/stream/?q=v%00elo%ED%A0%80&k%00=1", data="name=Ca%00mille&x=%01y",
+                      content_type="application/x-www-form-urlencoded", HTTP_COOKIE="django_language=fr%00")
+    request.COOKIES["sessionid"] = "abc\x00def"
+    CleanInputMiddleware(view)(request)
+    assert seen["get"] == {"q": ["velo\ufffd\ufffd\ufffd"], "k": ["1"]}
+    assert seen["post"] == {"name": ["Camille"], "x": ["y"]}
+    assert seen["cookies"]["sessionid"] == "abcdef"
+    api = rf.post("/api/v1/workspaces/velo", data=b'{"name": "x"}', content_type="application/json")
+    CleanInputMiddleware(lambda r: HttpResponse(r.body))(api)  # machine endpoints keep their raw body

@@ -1,6 +1,6 @@
 """Text normalisation and the sparse TF-IDF featuriser of the fast pass.
 
-The same code builds the training matrices (``train.py``) and the features at prediction time, so
+The same code builds the training matrices (``train/``) and the features at prediction time, so
 training and serving can never disagree. It needs only the standard library and numpy.
 """
 

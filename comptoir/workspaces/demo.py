@@ -1,6 +1,6 @@
 """The demo: a French association and an agency client, with a team of every role.
 
-Later jobs (stream, publishing, inbox…) add their own demo content through ``create_demo``.
+Other apps add their own demo content in their own ``demo.py``; ``comptoir/demo.py`` calls them in turn.
 """
 
 from django.db import transaction
@@ -46,13 +46,6 @@ WORKSPACES = [
         ],
     },
 ]
-
-
-def create_demo_if_empty() -> bool:
-    if Workspace.objects.exists():
-        return False
-    create_demo()
-    return True
 
 
 @transaction.atomic

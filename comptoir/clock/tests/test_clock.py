@@ -33,11 +33,19 @@ def test_a_due_row_is_claimed_once_and_moves_forward(job):
                             lambda j: {"next_run_at": now + timedelta(seconds=60)}) == []
 
 
-def test_a_stale_read_loses_the_compare_and_set(job):
-    # Two clocks read the same row; the second one's UPDATE finds the guard changed.
-    seen = job.next_run_at
-    PeriodicJob.objects.filter(pk=job.pk).update(next_run_at=seen + timedelta(seconds=60))
-    assert PeriodicJob.objects.filter(pk=job.pk, next_run_at=seen).update(next_run_at=seen) == 0
+def test_a_row_another_clock_claimed_after_our_read_is_not_ours(job):
+    # Another clock claims the row between our read and our UPDATE (here: while we compute the new
+    # values): the UPDATE's guard repeats the value we read, finds it changed, and we win nothing.
+    now = timezone.now()
+    other_clock_moved_it_to = now + timedelta(seconds=60)
+
+    def updates_after_a_race(row):
+        PeriodicJob.objects.filter(pk=row.pk).update(next_run_at=other_clock_moved_it_to)
+        return {"next_run_at": now + timedelta(seconds=120)}
+
+    assert claims.claim_due(PeriodicJob.objects.filter(next_run_at__lte=now), "next_run_at", updates_after_a_race) == []
+    job.refresh_from_db()
+    assert job.next_run_at == other_clock_moved_it_to
 
 
 @pytest.mark.django_db(transaction=True)

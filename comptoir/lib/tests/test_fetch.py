@@ -5,7 +5,6 @@ import gzip
 import json
 import socket
 import ssl
-import threading
 import time
 import zlib
 
@@ -23,7 +22,6 @@ from comptoir.lib.fetch import (
     FetchError,
     FetchResponse,
     FetchTimeout,
-    HostRateLimiter,
     NetworkError,
     TooLarge,
     safe_fetch,
@@ -519,40 +517,3 @@ def test_json_raises_a_bad_response_for_invalid_json():
 
 def test_json_reads_a_body_with_a_byte_order_mark():
     assert _response(b"\xef\xbb\xbf" + json.dumps({"a": "é"}).encode()).json() == {"a": "é"}
-
-
-# --- HostRateLimiter --------------------------------------------------------------------------
-
-
-def test_the_rate_limiter_spaces_requests_to_the_same_host():
-    limiter = HostRateLimiter(0.15)
-    assert limiter.wait("https://news.example/a") == 0
-    waited = limiter.wait("https://NEWS.example/b")
-    assert 0.1 < waited <= 0.15
-
-
-def test_the_rate_limiter_does_not_delay_other_hosts():
-    limiter = HostRateLimiter(10)
-    limiter.wait("news.example")
-    assert limiter.wait("other.example") == 0
-
-
-def test_the_rate_limiter_gives_each_thread_its_own_turn():
-    limiter = HostRateLimiter(0.05)
-    finished: list[float] = []
-    started = time.monotonic()
-
-    def worker():
-        limiter.wait("news.example")
-        finished.append(time.monotonic() - started)
-
-    threads = [threading.Thread(target=worker) for _ in range(5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    finished.sort()
-    # Five turns 0.05 s apart: the n-th thread cannot finish before its turn (sleep never
-    # returns early), whatever the scheduler does.
-    for turn, finished_at in enumerate(finished):
-        assert finished_at >= turn * 0.05 - 0.005

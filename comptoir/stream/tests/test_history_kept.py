@@ -1,6 +1,7 @@
 """Nothing a community stored is lost: removing a channel or a source keeps its messages; only an owner erases."""
 
 import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import RestrictedError
 from django.utils import timezone
 
@@ -83,7 +84,8 @@ def test_deleting_a_whole_workspace_still_takes_everything_along(workspace, hook
 
 def test_removed_sources_are_no_longer_polled(workspace, cm, feed):
     actions.do_remove_source(membership_of(cm, workspace), feed)
-    Source.objects.filter(pk=feed.pk).update(next_poll_at=timezone.now())  # even if something scheduled it
+    # Even if something scheduled it and called it healthy, a removed source is not read again.
+    Source.objects.filter(pk=feed.pk).update(next_poll_at=timezone.now(), status=Source.Status.OK)
     assert feed.pk not in clock.claim_due_sources()
     assert tasks.poll_source.call(feed.pk) == {"skipped": True}
 
@@ -139,8 +141,11 @@ def test_a_source_is_removed_only_after_a_confirmation_page(workspace, cm, as_us
 def test_only_an_owner_erases_and_only_a_removed_channel_or_source(workspace, owner, cm, as_user, feed):
     assert as_user(cm).get(f"/w/velo/sources/{feed.pk}/erase/").status_code == 403
     assert as_user(owner).get(f"/w/velo/sources/{feed.pk}/erase/").status_code == 404  # not removed yet
-    with pytest.raises(Exception):  # noqa: B017 - the action refuses too, whatever the entry point
+    with pytest.raises(ValidationError):  # the action refuses too, whatever the entry point
         actions.do_erase_messages(membership_of(owner, workspace), feed, "Le Progrès")
+    actions.do_remove_source(membership_of(cm, workspace), feed)
+    with pytest.raises(PermissionDenied):  # a manager removes; only an owner erases
+        actions.do_erase_messages(membership_of(cm, workspace), feed, "Le Progrès")
     assert Item.objects.filter(source=feed).count() == 4
 
 

@@ -132,6 +132,7 @@ def test_another_workspace_never_shows_up(workspace, other_workspace, corpus):
     outsider = Source.objects.create(workspace=other_workspace, network="rss", label="Autre")
     _store(outsider, [("Mon vélo chez les autres", ItemKind.POST, "fr")])
     assert len(_texts(workspace, q="velo")) == 2
+    assert ItemQuery(workspace, {"q": "velo"}).count().value == 2
     assert _texts(other_workspace, q="velo") == ["Mon vélo chez les autres"]
 
 

@@ -102,11 +102,10 @@ def test_a_correction_never_redirects_off_the_stream(workspace, cm, as_user, ana
 
 
 def test_the_demo_fil_has_analysed_french_and_english_messages(db):
+    from comptoir import demo
     from comptoir.stream.demo import add_demo_items
-    from comptoir.workspaces.demo import create_demo
 
-    create_demo()
-    assert add_demo_items() > 0
+    demo.create()
     assert add_demo_items() == 0  # once only
     items = Item.objects.filter(workspace__slug="velo-lyon")
     assert items.filter(language="fr").exists() and items.filter(language="en").exists()
@@ -125,12 +124,10 @@ def test_label_names_follow_each_users_language(workspace, cm, as_user, analysed
 
 
 def test_a_demo_source_cannot_be_read(db, as_user):
-    from comptoir.stream.demo import add_demo_items
-    from comptoir.workspaces.demo import create_demo
+    from comptoir import demo
     from comptoir.workspaces.models import User
 
-    create_demo()
-    add_demo_items()
+    demo.create()
     source = Source.objects.get(workspace__slug="velo-lyon", network="demo")
     client = as_user(User.objects.get(email="camille@demo.comptoir.test"))
     response = client.post(f"/w/velo-lyon/sources/{source.pk}/", {"action": "resume"}, follow=True)

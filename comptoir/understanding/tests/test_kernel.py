@@ -2,7 +2,7 @@ import numpy as np
 from sklearn.metrics.pairwise import rbf_kernel
 
 from comptoir.understanding.model import Models, embed_inputs, kernel_features, softmax
-from comptoir.understanding.train import KERNEL_CENTRES, KERNEL_MAPS, KernelMap
+from comptoir.understanding.train.fit import KERNEL_CENTRES, KERNEL_MAPS, KernelMap
 
 
 def test_kernel_features_are_the_rbf_kernel_of_the_standardised_inputs():

@@ -1,4 +1,5 @@
 import hashlib
+import importlib.util
 
 from comptoir.understanding.model import Models
 from comptoir.understanding.pipeline import analyse_many
@@ -24,3 +25,13 @@ def test_training_twice_on_the_same_data_gives_the_same_bytes(tmp_path):
     probs = models.fast_probs(["Bonjour", "Hello"])
     assert probs["sentiment"].shape == (2, 3)
     assert len(analyse_many(["Bonjour"], fast=True)) == 1
+
+
+def test_train_without_the_training_libraries_says_how_to_install_them(tmp_path, monkeypatch, capsys):
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "sklearn" else real_find_spec(name, *a))
+    assert main(["--subset", "30", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "scikit-learn not installed" in err and "pip install -e '.[train]'" in err
+    assert not (tmp_path / "out").exists()

@@ -1,0 +1,47 @@
+"""The demo instance, assembled here from each app's own demo, in the order of their dependencies.
+
+``workspaces`` creates the accounts, the two workspaces and their channels; ``stream`` then adds the
+messages of the Fil to those workspaces. No app imports another app's demo: a new job app adds its
+own ``demo.py`` and one line below.
+"""
+
+import argparse
+import os
+
+
+def create(reset: bool = False) -> list[tuple[str, str]]:
+    """Create the demo (or put it back as new with ``reset``); return the (e-mail, role) of its accounts."""
+    from comptoir.stream import demo as stream_demo
+    from comptoir.workspaces import demo as workspaces_demo
+
+    accounts = workspaces_demo.create_demo(reset=reset)
+    stream_demo.add_demo_items()
+    return accounts
+
+
+def create_if_empty() -> bool:
+    """On the first start of an instance (no workspace yet), create the demo. Returns whether it did."""
+    from comptoir.workspaces.models import Workspace
+
+    if Workspace.objects.exists():
+        return False
+    create()
+    return True
+
+
+def main(argv: list[str]) -> int:
+    """``comptoir demo [--reset]``."""
+    parser = argparse.ArgumentParser(prog="comptoir demo", description="Create (or reset) the demo workspaces and their accounts.")
+    parser.add_argument("--reset", action="store_true", help="Delete the demo workspaces and accounts first.")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "comptoir.settings")
+    import django
+
+    django.setup()
+    from comptoir.workspaces.demo import DEMO_PASSWORD
+
+    accounts = create(reset=args.reset)
+    print(f"Demo ready. Accounts (password: {DEMO_PASSWORD}):")
+    for email, role in accounts:
+        print(f"  {email:40} {role}")
+    return 0
