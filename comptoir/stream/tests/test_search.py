@@ -199,3 +199,27 @@ def test_a_deleted_workspace_leaves_nothing_in_the_index(workspace, corpus):
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT count(*) FROM {search.SqliteIndex.TABLE}")  # noqa: S608
             assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("q", ["velo", "VÉLO", "vélos", "ateliers", "l'atelier", "L’ATELIER", "atelier vélo",
+                               '"mon vélo"', "bénévole*"])
+def test_the_demo_association_finds_its_workshop_message_however_it_is_typed(db, q):
+    from comptoir.demo import create as create_demo
+    from comptoir.workspaces.models import Workspace
+
+    create_demo()
+    query = ItemQuery(Workspace.objects.get(slug="velo-lyon"), {"q": q})
+    assert "Merci aux bénévoles de l'atelier, mon vélo roule comme neuf !" in [i.text for i in query.page().items]
+
+
+@pytest.mark.parametrize("q, expected", [("product", "Where can I buy your products in Toronto? Any retailer?"),
+                                         ("retailers", "Where can I buy your products in Toronto? Any retailer?"),
+                                         ("ships", "Do you ship to Canada? I'd love to order the whole night-care set."),
+                                         ("sets", "Do you ship to Canada? I'd love to order the whole night-care set.")])
+def test_the_demo_brand_finds_english_singulars_and_plurals(db, q, expected):
+    from comptoir.demo import create as create_demo
+    from comptoir.workspaces.models import Workspace
+
+    create_demo()
+    query = ItemQuery(Workspace.objects.get(slug="maison-lumiere"), {"q": q})
+    assert expected in [i.text for i in query.page().items]
