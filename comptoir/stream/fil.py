@@ -67,7 +67,8 @@ def _chips(form: StreamFilterForm, names: dict, base: str) -> list[dict]:
         shown = names.get((name, value)) or labels.get(name, {}).get(value) or value
         rest = QueryDict(base, mutable=True)
         rest.pop(name, None)
-        chips.append({"name": name, "label": StreamFilterForm.FIELD_NAMES.get(name, name), "value": shown,
+        label = str(StreamFilterForm.FIELD_NAMES.get(name, name))
+        chips.append({"name": name, "label": "" if label == str(shown) else label, "value": shown,
                       "url": "?" + rest.urlencode()})
     return chips
 

@@ -149,7 +149,10 @@ sentences({
     "team.invite": lambda e, n: _("%(actor)s invited %(email)s as %(role)s.") % {
         **n, "email": _after(e, "email"), "role": _role(_after(e, "role"))},
     "team.invitation_revoke": lambda e, n: _("%(actor)s withdrew the invitation sent to %(object)s.") % n,
-    "team.join": lambda e, n: _("%(actor)s joined the workspace as %(role)s.") % {**n, "role": _role(_after(e, "role"))},
+    "team.join": lambda e, n: (
+        _("%(actor)s joined the workspace as %(role)s.") if _after(e, "email") in ("", e.actor_label)
+        else _("%(actor)s added %(email)s to the workspace as %(role)s.")) % {
+        **n, "role": _role(_after(e, "role")), "email": _after(e, "email")},
     "team.role_change": lambda e, n: _("%(actor)s made %(object)s %(role)s (was %(old)s).") % {
         **n, "role": _role(_after(e, "role")), "old": _role(_before(e, "role"))},
     "team.remove": lambda e, n: _("%(actor)s removed %(object)s from the workspace.") % n,
