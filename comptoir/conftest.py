@@ -189,3 +189,14 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> LoopbackOnly:
     guard = LoopbackOnly(socket.socket.connect)
     monkeypatch.setattr(socket.socket, "connect", lambda sock, address: guard.connect(sock, address))
     return guard
+
+
+def log_in(page, user, password: str = PASSWORD) -> None:
+    """Log ``user`` (a User or an e-mail address) in through the log-in page, as a person would."""
+    from playwright.sync_api import expect
+
+    page.goto("/login/")
+    page.fill("#id_username", getattr(user, "email", user))
+    page.fill("#id_password", password)
+    page.click("button[type=submit]:not([name])")
+    expect(page.locator(".cpt-sidebar")).to_be_visible()

@@ -174,18 +174,7 @@ class RecordingProxy:
 
 # Browser journeys: a community manager connects an account through the connect page. --------------
 
-
-def log_in(page, user) -> None:
-    """Log ``user`` in through the login page (the personas' password), as a person would."""
-    from playwright.sync_api import expect
-
-    from comptoir.conftest import PASSWORD
-
-    page.goto("/login/")
-    page.fill("#id_username", user.email)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]:not([name])")
-    expect(page.locator(".cpt-sidebar")).to_be_visible()
+from comptoir.conftest import log_in  # noqa: E402 - the one log-in journey, shared by every browser test
 
 
 def open_connect_page(page, user, network: str) -> None:

@@ -5,6 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from comptoir.conftest import log_in as demo_log_in
 from comptoir.workspaces.demo import DEMO_PASSWORD, create_demo
 from comptoir.workspaces.models import Invitation, Membership, User, Workspace
 
@@ -12,10 +13,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def log_in(page, email):
-    page.goto("/login/")
-    page.fill("#id_username", email)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("button[type=submit]:not([name])")
+    demo_log_in(page, email, DEMO_PASSWORD)
 
 
 def test_a_demo_user_logs_in_from_the_accounts_shown_on_the_login_page(page):

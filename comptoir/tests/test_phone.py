@@ -1,12 +1,10 @@
 """Every page of the sidebar fits a phone: nothing wider than 390 px, whatever it shows."""
 
-import re
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import expect
 
-from comptoir.conftest import PASSWORD, membership_of
+from comptoir.conftest import log_in, membership_of
 from comptoir.connectors.base import Author, FetchedItem, ItemKind
 from comptoir.stream import actions as stream_actions
 from comptoir.stream.ingest import store_fetched
@@ -32,11 +30,7 @@ def busy_workspace(workspace, owner, cm):
 
 def test_no_page_of_the_sidebar_is_wider_than_a_phone(page, owner, busy_workspace):
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto("/login/")
-    page.fill("#id_username", owner.email)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]:not([name])")
-    expect(page).to_have_url(re.compile(r"/w/"))
+    log_in(page, owner)
     links = page.locator(".cpt-sidebar .cpt-nav a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
     links += ["/account/", f"/w/{busy_workspace.slug}/stream/?item=1", f"/w/{busy_workspace.slug}/channels/connect/webhook/"]
     assert len(links) >= 8, links

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from comptoir.conftest import PASSWORD
+from comptoir.conftest import log_in
 from comptoir.connectors.base import Author, FetchedItem, ItemKind
 from comptoir.stream.ingest import store_fetched
 from comptoir.stream.models import Item, SavedView, Source
@@ -34,17 +34,13 @@ def fil(workspace):
     return source
 
 
-def log_in(page, user, width=1280, height=800):
+def log_in_at(page, user, width=1280, height=800):
     page.set_viewport_size({"width": width, "height": height})
-    page.goto("/login/")
-    page.fill("#id_username", user.email)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]:not([name])")
-    expect(page).to_have_url(re.compile(r"/w/"))
+    log_in(page, user)
 
 
 def test_the_split_view_opens_a_message_beside_the_list_and_the_keyboard_moves(page, moderator, fil):
-    log_in(page, moderator)
+    log_in_at(page, moderator)
     page.goto("/w/velo/stream/")
     rows = page.get_by_test_id("stream-items").locator("li")
     expect(rows).to_have_count(10)
@@ -74,7 +70,7 @@ def test_the_split_view_opens_a_message_beside_the_list_and_the_keyboard_moves(p
 
 
 def test_bulk_actions_on_selected_messages(page, moderator, fil):
-    log_in(page, moderator)
+    log_in_at(page, moderator)
     page.goto("/w/velo/stream/")
     boxes = page.locator("[data-fil-check]")
     boxes.nth(0).check()
@@ -93,7 +89,7 @@ def test_bulk_actions_on_selected_messages(page, moderator, fil):
 
 
 def test_a_saved_view_comes_back_with_its_filters(page, cm, fil):
-    log_in(page, cm)
+    log_in_at(page, cm)
     page.goto("/w/velo/stream/")
     page.fill("[data-fil-search]", "vélo")
     page.keyboard.press("Enter")
@@ -110,7 +106,7 @@ def test_a_saved_view_comes_back_with_its_filters(page, cm, fil):
 
 
 def test_on_a_phone_filters_hide_behind_one_button_and_a_message_replaces_the_list(page, cm, fil):
-    log_in(page, cm, 390, 844)
+    log_in_at(page, cm, 390, 844)
     page.goto("/w/velo/stream/")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     expect(page.get_by_test_id("stream-filters")).to_be_hidden()

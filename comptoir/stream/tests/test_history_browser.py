@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from comptoir.conftest import PASSWORD, membership_of
+from comptoir.conftest import log_in, membership_of
 from comptoir.connectors.base import Author, FetchedItem, ItemKind
 from comptoir.stream.ingest import store_fetched
 from comptoir.stream.models import Item, Source
@@ -14,14 +14,6 @@ from comptoir.workspaces import actions
 from comptoir.workspaces.models import AuditEvent, Channel
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, email):
-    page.goto("/login/")
-    page.fill("#id_username", email)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]:not([name])")
-    expect(page).to_have_url(re.compile(r"/w/"))
 
 
 def test_a_removed_channel_keeps_its_messages_until_an_owner_erases_them(page, browser, live_server, workspace, cm,
