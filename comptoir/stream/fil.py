@@ -1,5 +1,6 @@
 """The Fil's pages: the list and the selected message side by side, its actions, saved views, counts."""
 
+from itertools import batched
 from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
@@ -174,7 +175,7 @@ def _export(request, workspace, query, form):
     tz = timezone.get_current_timezone()
 
     def rows():
-        for chunk in _chunks(query.export(), 500):
+        for chunk in batched(query.export(), 500):
             tags = _tags_of([i.pk for i in chunk])
             for i in chunk:
                 yield (i.pk, timezone.localtime(i.published_at, tz).isoformat() if i.published_at else "", i.source.network,
@@ -187,17 +188,6 @@ def _export(request, workspace, query, form):
 
     excel = request.GET.get("excel") == "1"  # French Excel: semicolons
     return csv_download(f"fil-{workspace.slug}.csv", CSV_HEADER, rows(), delimiter=";" if excel else ",", bom=True)
-
-
-def _chunks(iterable, size):
-    chunk = []
-    for value in iterable:
-        chunk.append(value)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def _tags_of(item_ids: list[int]) -> dict[int, list[str]]:
