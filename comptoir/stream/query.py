@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from comptoir.lib.timeutil import local_day_bounds
 
@@ -22,6 +23,7 @@ from . import search
 from .models import Item
 
 PAGE_SIZE = 50
+SEARCH_WINDOWS = (7 * 86400, 30 * 86400, 365 * 86400)  # seconds: how far back a PostgreSQL search looks first
 RELATED = ("author", "source", "channel", "reviewed_by")  # what a row and the detail pane show
 COUNT_CAP = 10_000
 EXPORT_CHUNK = 1000
@@ -63,6 +65,7 @@ class ItemQuery:
         self.filters = filters
         self.query = search.parse(filters.get("q") or "")
         self.low, self.high = self._bounds(filters.get("since"), filters.get("until"), tz)
+        self._counts: dict[int, Count] = {}
 
     @staticmethod
     def _bounds(since: date | None, until: date | None, tz: str) -> tuple[int | None, int | None]:
@@ -98,17 +101,39 @@ class ItemQuery:
         """Up to ``limit`` messages just older than ``before`` (or just newer than ``after``), newest first: one query."""
         items = self.queryset().select_related(*RELATED)
         if self.searching:
-            match = self._match(before)
-            match.after = after
-            sql, params = search.backend().condition(match, limit, ascending=after is not None)
-            items = items.extra(where=[sql], params=params)  # noqa: S610 - the index's SQL, values as parameters
-        elif before is not None:
+            return self._search_rows(items, before=before, after=after, limit=limit)
+        if before is not None:
             items = items.filter(sort_key__lt=before)
         elif after is not None:
             items = items.filter(sort_key__gt=after)
         if after is not None:
             return list(reversed(items.order_by("sort_key")[:limit]))
         return list(items.order_by("-sort_key")[:limit])
+
+    def _search_rows(self, items, *, before: int | None, after: int | None, limit: int) -> list[Item]:
+        """A page of a search. SQLite's index answers in order at once. On PostgreSQL the plan depends on how many
+        messages match: few (the count is exact) are read through the GIN index; many are met soon by walking the
+        newest messages first, in time windows that grow (a week, a month, a year, everything)."""
+        index = search.backend()
+        few = isinstance(index, search.SqliteIndex) or self.count().exact
+        ascending = after is not None
+        windows = [None] if few or ascending else [*SEARCH_WINDOWS, None]
+        top = (before >> 31) if before is not None else int(timezone.now().timestamp())
+        rows: list[Item] = []
+        for window in windows:
+            match = self._match(before)
+            match.after = after
+            if window is not None:
+                start = search.bound_key(datetime.fromtimestamp(top - window, tz=UTC))
+                if self.low is not None and self.low >= start:
+                    window, start = None, self.low  # the filter's own range is narrower: this is the last pass
+                match.low = start
+            sql, params = index.condition(match, limit, ascending=ascending, few=few)
+            found = items.extra(where=[sql], params=params)  # noqa: S610 - the index's SQL, values as parameters
+            rows = list(reversed(found.order_by("sort_key")[:limit])) if ascending else list(found.order_by("-sort_key")[:limit])
+            if len(rows) == limit or window is None:
+                break
+        return rows
 
     def page(self, *, before: int | None = None, after: int | None = None, size: int = PAGE_SIZE) -> Page:
         if after is not None and before is None:
@@ -124,12 +149,14 @@ class ItemQuery:
         return Page(items, newer, older)
 
     def count(self, cap: int = COUNT_CAP) -> Count:
-        """How many messages match: exact up to ``cap``, else ``cap`` and ``exact=False``."""
-        if self.searching:
-            n = search.count(self._match(), cap + 1)
-        else:
-            n = self.queryset()[: cap + 1].count()
-        return Count(min(n, cap), n <= cap)
+        """How many messages match: exact up to ``cap``, else ``cap`` and ``exact=False``. Counted once a query."""
+        if cap not in self._counts:
+            if self.searching:
+                n = search.count(self._match(), cap + 1)
+            else:  # the sort keys alone: the filter's index answers without reading the rows
+                n = self.queryset().values("sort_key")[: cap + 1].count()
+            self._counts[cap] = Count(min(n, cap), n <= cap)
+        return self._counts[cap]
 
     def exact_count(self) -> int:
         if self.searching:

@@ -230,8 +230,11 @@ class Index:
         """How many messages match, counting no further than ``cap``."""
         raise NotImplementedError
 
-    def condition(self, match: Match, limit: int, ascending: bool = False) -> tuple[str, list]:
-        """A WHERE condition on ``stream_item`` keeping the first ``limit`` matches in order: one query a page."""
+    def condition(self, match: Match, limit: int, ascending: bool = False, few: bool = False) -> tuple[str, list]:
+        """A WHERE condition on ``stream_item`` keeping the first ``limit`` matches in order: one query a page.
+
+        ``few``: the caller counted the matches and there are not many, so reading them all is cheap.
+        """
         raise NotImplementedError
 
 
@@ -280,7 +283,7 @@ class SqliteIndex(Index):
             chunk = list(keys[start:start + 500])
             cursor.execute(f"DELETE FROM {self.TABLE} WHERE rowid IN ({', '.join(['%s'] * len(chunk))})", chunk)  # noqa: S608
 
-    def condition(self, match, limit, ascending=False):
+    def condition(self, match, limit, ascending=False, few=False):
         where, params = self._range(match)
         order = "ASC" if ascending else "DESC"
         return (f'"stream_item"."sort_key" IN (SELECT rowid FROM {self.TABLE} WHERE {self.TABLE} MATCH %s{where} '  # noqa: S608
@@ -336,10 +339,15 @@ class PostgresIndex(Index):
     def forget(self, cursor, keys):
         pass  # the vector lives on the message's row and leaves with it
 
-    def condition(self, match, limit, ascending=False):
-        # The planner walks the sort_key index or the GIN index, whichever the statistics favour; the page's LIMIT
-        # is the query's own.
+    def condition(self, match, limit, ascending=False, few=False):
         where, params = self._where(match)
+        if few:
+            # Few matches: read them all through the GIN index (OFFSET 0 keeps the planner from walking the
+            # sort_key index hoping to meet them soon, which reads the whole table when they are rare).
+            order = "ASC" if ascending else "DESC"
+            return (f'"stream_item"."sort_key" IN (SELECT m.sort_key FROM (SELECT sort_key FROM stream_item '  # noqa: S608
+                    f"WHERE {where} OFFSET 0) AS m ORDER BY m.sort_key {order} LIMIT %s)", [*params, limit])
+        # Many matches: the sort_key index meets enough of them soon (the caller narrows the time range too).
         return where.replace("workspace_id", '"stream_item"."workspace_id"', 1), params
 
     def count(self, cursor, match, cap):

@@ -223,3 +223,25 @@ def test_the_demo_brand_finds_english_singulars_and_plurals(db, q, expected):
     create_demo()
     query = ItemQuery(Workspace.objects.get(slug="maison-lumiere"), {"q": q})
     assert expected in [i.text for i in query.page().items]
+
+
+def test_a_search_with_many_matches_walks_back_through_time_windows_in_order(workspace, source, monkeypatch):
+    from comptoir.stream import query as query_module
+
+    monkeypatch.setattr(ItemQuery.count, "__defaults__", (3,))  # "many" matches from the fourth on
+    now = timezone.now()
+    ages = [1, 2, 10, 20, 45, 100, 200, 400, 800, 3]  # days: in the first week, the month, the year, beyond
+    store_fetched(source, [FetchedItem(external_id=f"w{n}", kind=ItemKind.POST, text=f"Atelier vélo numéro {n}",
+                                       published_at=now - timedelta(days=age)) for n, age in enumerate(ages)])
+    query = ItemQuery(workspace, {"q": "atelier"})
+    assert not query.count().exact
+    seen, before = [], None
+    while True:
+        page = query.page(before=before, size=3)
+        seen += [i.external_id for i in page.items]
+        if page.older is None:
+            break
+        before = page.older
+    expected = [f"w{n}" for n, _age in sorted(enumerate(ages), key=lambda pair: pair[1])]
+    assert seen == expected
+    assert query_module.SEARCH_WINDOWS[0] == 7 * 86400
