@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "comptoir.clock",
     "comptoir.members",
     "comptoir.stream",
+    "comptoir.listening",
 ]
 
 MIDDLEWARE = [

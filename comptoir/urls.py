@@ -5,6 +5,7 @@ from comptoir.api import api
 urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("comptoir.stream.urls")),
+    path("", include("comptoir.listening.urls")),
     path("", include("comptoir.workspaces.urls")),
 ]
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from comptoir.lib.timeutil import local_day_bounds
@@ -60,8 +60,10 @@ class Count:
 class ItemQuery:
     """Messages of ``workspace`` that match ``filters`` (the cleaned data of ``StreamFilterForm``)."""
 
-    def __init__(self, workspace, filters: dict, *, tz: str = "UTC"):
+    def __init__(self, workspace, filters: dict, *, tz: str = "UTC", scope: Q | None = None):
         self.workspace = workspace
+        # A job app's own restriction (listening: the mentions of a topic), applied like any other filter.
+        self.scope = scope
         self.filters = filters
         self.query = search.parse(filters.get("q") or "")
         self.low, self.high = self._bounds(filters.get("since"), filters.get("until"), tz)
@@ -83,6 +85,8 @@ class ItemQuery:
     def queryset(self) -> QuerySet:
         """The messages as a queryset, every filter but the search applied in SQL."""
         items = Item.objects.filter(workspace=self.workspace)
+        if self.scope is not None:
+            items = items.filter(self.scope)
         items = items.filter(**{COLUMNS[name]: value for name, value in self.labels().items()})
         if self.filters.get("tag"):
             items = items.filter(item_tags__tag_id=self.filters["tag"])

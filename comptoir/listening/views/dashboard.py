@@ -1,0 +1,3 @@
+"""Listening screens: dashboard (URL patterns of this module are gathered by ``listening/urls.py``)."""
+
+urlpatterns: list = []
