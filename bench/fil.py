@@ -1,6 +1,7 @@
 """The Fil at scale: page times over HTTP through gunicorn, and SQL queries per page.
 
     .venv/bin/python bench/fil.py [--items 1000000] [--postgres postgres://user@host:5432/db] [--runs 30]
+                                  [--data-dir DIR] [--reuse]
 
 Loads a realistic workspace (8 sources, 20,000 authors, French/English/other texts, every label with
 the frequencies of a real community, a year of dates) of ``--items`` messages into a scratch database
@@ -8,7 +9,8 @@ the frequencies of a real community, a year of dates) of ``--items`` messages in
 that server), serves it with gunicorn as ``comptoir run`` does, and times each case with ``--runs``
 sequential requests after a warm-up (p50, p95). Queries per page are counted in-process with the same
 URL. The baseline, run in the same process, is ``/health/`` through the same stack. Prints one line per
-case, then ``fil: items=N p50_max_ms=… p95_max_ms=… queries_max=…``.
+case, then ``fil: items=N p50_max_ms=… p95_max_ms=… queries_max=…``. ``--reuse`` times again what an earlier run
+loaded (SQLite: give the same ``--data-dir``), so timings can be repeated on a quiet machine without loading again.
 
 The CSV export case downloads a filter of about 12 % of the messages (120,000 at a million) and reports
 its time, rows and the gunicorn worker's peak memory before and after (constant memory: it must not grow
@@ -68,14 +70,15 @@ def free_port() -> int:
 def setup_database(args) -> dict:
     env = {"COMPTOIR_DEV": "1", "DJANGO_SETTINGS_MODULE": "comptoir.settings", "COMPTOIR_DEMO": "0",
            "COMPTOIR_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-           "COMPTOIR_DATA_DIR": tempfile.mkdtemp(prefix="comptoir-bench-fil-")}
-    if args.postgres:
+           "COMPTOIR_DATA_DIR": args.data_dir or tempfile.mkdtemp(prefix="comptoir-bench-fil-")}
+    if args.postgres and not args.reuse:
         import psycopg
 
         admin = args.postgres.replace("postgres://", "postgresql://")
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute("DROP DATABASE IF EXISTS comptoir_bench WITH (FORCE)")
             conn.execute("CREATE DATABASE comptoir_bench")
+    if args.postgres:
         env["DATABASE_URL"] = args.postgres.rsplit("/", 1)[0] + "/comptoir_bench"
     os.environ.update(env)
     return env
@@ -136,6 +139,18 @@ def load(n: int, seed: int = 7):
         cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     print(f"  loaded {n:,} items in {time.perf_counter() - t0:.0f} s", flush=True)
     return user, ws, sources
+
+
+def _loaded(n: int):
+    """What an earlier run loaded, if it holds ``n`` messages: (user, workspace, sources), else None."""
+    from comptoir.stream.models import Item, Source
+    from comptoir.workspaces.models import User, Workspace
+
+    ws = Workspace.objects.filter(slug="bench").first()
+    if ws is None or Item.objects.filter(workspace=ws).count() != n:
+        return None
+    return (User.objects.get(email="bench@bench.example"), ws,
+            list(Source.objects.filter(workspace=ws).order_by("pk")))
 
 
 def session_cookie(user) -> str:
@@ -229,6 +244,10 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--postgres", help="a PostgreSQL server URL; the scratch database comptoir_bench is created there")
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--data-dir", help="SQLite: keep the scratch database in this folder (default: a new temporary one)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="time again what an earlier run with the same --items loaded (in --data-dir, or in "
+                             "comptoir_bench with --postgres) instead of loading afresh")
     args = parser.parse_args()
     env = setup_database(args)
 
@@ -239,8 +258,13 @@ def main() -> None:
     from django.db import connection
 
     call_command("migrate", verbosity=0)
-    print(f"database: {connection.vendor}; loading {args.items:,} messages…", flush=True)
-    user, ws, sources = load(args.items)
+    loaded = _loaded(args.items) if args.reuse else None
+    if loaded:
+        print(f"database: {connection.vendor}; reusing the {args.items:,} messages loaded earlier", flush=True)
+        user, ws, sources = loaded
+    else:
+        print(f"database: {connection.vendor}; loading {args.items:,} messages…", flush=True)
+        user, ws, sources = load(args.items)
     cookie = session_cookie(user)
     all_cases = cases(ws, sources)
     queries = {name: count_queries(url, user) for name, url in all_cases}
