@@ -11,8 +11,9 @@ and the words of a query, so both sides always agree:
 
 A query (:func:`parse`) is words that must all appear, ``"exact phrases"`` (straight, curly or
 French quotes), ``prefix*`` and ``-excluded`` words; very common short words (le, la, the…) are
-ignored outside phrases. The listening query language builds on :func:`tokens` and :class:`Term`;
-it never copies them.
+ignored outside phrases. The listening query language (:mod:`comptoir.listening`) reads words with
+the same normaliser, unstemmed and with their ``#`` and ``@`` marks (:func:`words_and_marks`); it
+never copies it.
 
 The index (:class:`Index`, one per database vendor) holds, per message, its words and one token
 per filterable label (workspace, source, kind, language, sentiment…), so that a search with filters

@@ -148,6 +148,14 @@ def test_queries_are_added_replaced_and_removed_one_by_one():
         matcher.add("bad", "velocite AND")
 
 
+def test_removing_most_queries_keeps_the_others_matching():
+    matcher = Matcher({i: f"mot{i}" for i in range(300)})
+    for i in range(290):
+        matcher.remove(i)
+    assert len(matcher) == 10
+    assert matcher.match(Doc(1, "mot295 mot3 mot299")) == {295, 299}
+
+
 def test_a_tree_without_anything_to_anchor_on_is_still_matched():
     only_excludes = ql.Not(ql.Word("spam"))  # the parser refuses it; a hand-built tree may be so
     matcher = Matcher({"q": only_excludes, "short": ql.Word("ve", prefix=True)})
