@@ -225,6 +225,9 @@ def do_correct_label(membership: Membership, item, task: str, label: str):
         corrected_by=membership.user)
     audit.record(membership.workspace, membership.user, "item.correct_label", item, before={task: old},
                  after={task: label}, object_repr=item.text[:80])
+    from .signals import labels_corrected
+
+    labels_corrected.send(sender=Item, item_ids=[item.pk], task=task, label=label)
     return correction
 
 

@@ -46,7 +46,7 @@ CSV_HEADER = ["id", "published_at", "network", "source", "channel", "kind", "aut
 
 
 # Every screen made, by key: the activity log names the screen of a saved view.
-SCREENS: dict[str, "ListScreen"] = {}
+SCREENS: dict[str, ListScreen] = {}
 
 
 @dataclass(frozen=True)
