@@ -30,15 +30,8 @@ COLOR = re.compile(r"#[0-9a-f]{6}")
 
 
 def query_error_message(exc: querylang.QueryError, shift: int = 0) -> str:
-    """A query's mistake as the reader reads it: “Column 7: unclosed parenthesis”, in their language."""
-    message = _(exc.message)
-    params = getattr(exc, "params", None)
-    if params:
-        try:
-            message = message % params
-        except (KeyError, TypeError, ValueError):
-            pass
-    return _("Column %(column)s: %(message)s") % {"column": exc.column + shift, "message": message}
+    """A query's mistake as the reader reads it: “Column 7: this parenthesis is never closed.”, in their language."""
+    return _("Column %(column)s: %(message)s") % {"column": exc.column + shift, "message": exc.text(_)}
 
 
 def check_query(text: str) -> tuple[str, str]:

@@ -32,7 +32,7 @@ def test_a_cm_creates_a_topic_and_lands_on_its_mentions(workspace, cm, as_user, 
 
 def test_the_topics_list_shows_queries_sources_and_recent_mentions(workspace, cm, analyst, as_user, blog):
     topic = make_topic(cm, workspace, queries=["vélo", "#velolyon"], sources=[blog.pk])
-    match(add(blog, ["Un vélo", "Deux vélos", "Rien à voir"]))
+    match(add(blog, ["Un vélo", "Deux fois vélo", "Rien à voir"]))
     body = as_user(analyst).get("/w/velo/listening/topics/").content.decode()
     row = body.split(f'data-testid="topic-{topic.pk}"')[1].split("</tr>")[0]
     assert "Amis du Vélo" in row and "#velolyon" in row and "Lyon Vélo Actu" in row
@@ -168,7 +168,7 @@ def test_archive_and_bring_back(workspace, cm, as_user):
 
 def test_deleting_a_topic_says_what_it_forgets_and_keeps_the_messages(workspace, cm, as_user, blog):
     topic = make_topic(cm, workspace)
-    items = add(blog, ["Un vélo", "Deux vélos", "Rien"])
+    items = add(blog, ["Un vélo", "Deux fois vélo", "Rien"])
     match(items)
     client = as_user(cm)
     page = client.get(f"/w/velo/listening/topics/{topic.pk}/delete/").content.decode()
