@@ -58,11 +58,28 @@ def world(workspace, owner, cm):
     token, _secret = actions.do_create_api_token(owner, workspace, "outil")
     view = stream_actions.do_save_view(membership_of(owner, workspace), "Réclamations", "complaint=complaint")
     return {
+        **_listening_world(workspace, cm, Item.objects.get()),
         "view_id": view.pk, "uidb64": "MQ",
         "slug": "velo", "item_id": Item.objects.get().pk, "source_id": feed.pk, "channel_id": csv.pk,
         "member_id": Membership.objects.get(workspace=workspace, user__email__startswith="ines").pk,
         "invitation_id": invitation.pk, "token_id": token.pk, "token": raw, "network": "rss", "hook": hook,
     }
+
+
+def _listening_world(workspace, cm, item) -> dict:
+    """An alert, a rule, an incident with its checklist, a playbook step and a saved content (listening's routes)."""
+    from comptoir.listening import curation, incidents
+    from comptoir.listening.models import Alert, AlertRule
+
+    member = membership_of(cm, workspace)
+    rule = AlertRule.objects.create(workspace=workspace, name="Pic", kind="spike")
+    alert = Alert.objects.create(workspace=workspace, rule=rule, kind="spike", count=30, peak=30)
+    alert.items.add(item)
+    step = incidents.do_add_playbook_step(member, incidents.StepData("call", "Appeler la présidente", "06 00 00 00 00"))
+    incident = incidents.do_open_incident(member, incidents.IncidentData(title="Bad buzz", alert=alert))
+    curation.do_curate(member, [item.pk], "À relayer")
+    return {"alert_id": alert.pk, "rule_id": rule.pk, "incident_id": incident.pk, "step_id": step.pk,
+            "curation_id": curation.Curation.objects.get().pk}
 
 
 def _url(route: str, world: dict) -> str:

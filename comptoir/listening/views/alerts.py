@@ -24,7 +24,7 @@ PAGE = 50
 class RuleForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=100,
                            widget=forms.TextInput(attrs={"placeholder": gettext_lazy("e.g. Spike on the brand")}))
-    kind = forms.ChoiceField(label=gettext_lazy("What to watch"), choices=AlertRule.Kind.choices, widget=forms.RadioSelect)
+    kind = forms.ChoiceField(label=gettext_lazy("What the rule watches"), choices=AlertRule.Kind.choices, widget=forms.RadioSelect)
     topic = forms.TypedChoiceField(label=gettext_lazy("Topic"), required=False, coerce=int, empty_value=None,
                                    help_text=gettext_lazy("Empty: every mention (or, for an author or keyword, every "
                                                           "message of the workspace)."))
