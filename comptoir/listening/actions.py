@@ -1,7 +1,6 @@
-"""What can be done to topics of watch and to mentions: create, edit, archive, delete a topic; save mentions to
-share. Each ``do_*`` checks the member's permission, runs in one transaction and writes the activity log; a
-change of a topic's queries or sources reads the workspace's messages again for it (``tasks.rematch_topic``,
-once committed)."""
+"""What can be done to topics of watch: create, edit, archive, delete. Each ``do_*`` checks the member's
+permission, runs in one transaction and writes the activity log; a change of a topic's queries or sources reads
+the workspace's messages again for it (``tasks.rematch_topic``, once committed)."""
 
 from __future__ import annotations
 
@@ -14,14 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from comptoir.lib.sanitize import clean_text
-from comptoir.stream.actions import check_items
-from comptoir.stream.models import Item, Source
+from comptoir.stream.models import Source
 from comptoir.workspaces import audit, roles
 from comptoir.workspaces.actions import check_perm
 from comptoir.workspaces.models import Membership
 
 from . import querylang
-from .models import MAX_QUERY_LENGTH, Curation, Topic, TopicQuery
+from .models import MAX_QUERY_LENGTH, Topic, TopicQuery
 
 MAX_QUERIES = 20
 NAME_MAX = 100
@@ -224,27 +222,3 @@ def do_delete_topic(membership: Membership, topic: Topic) -> dict[str, int]:
                  before={**_snapshot(topic), **counts}, object_repr=topic.name)
     topic.delete()
     return counts
-
-
-def _excerpt(text: str, limit: int) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-@transaction.atomic
-def do_add_to_curation(membership: Membership, item_ids) -> int:
-    """Save messages "to share" (curation), with their title, link and an excerpt. A message saved already is left
-    as it is. Returns how many were saved now."""
-    check_perm(membership, roles.MANAGE_LISTENING)
-    ids = check_items(membership, item_ids)
-    already = set(Curation.objects.filter(workspace_id=membership.workspace_id, item_id__in=ids)
-                  .values_list("item_id", flat=True))
-    fresh = [i for i in Item.objects.filter(pk__in=ids).order_by("-sort_key") if i.pk not in already]
-    Curation.objects.bulk_create([
-        Curation(workspace_id=membership.workspace_id, item=i, title=_excerpt(i.title or i.text, 200),
-                 url=i.url[:2000], excerpt=_excerpt(i.text, 1000), saved_by=membership.user)
-        for i in fresh], ignore_conflicts=True)
-    if fresh:
-        audit.record(membership.workspace, membership.user, "curation.add", None,
-                     after={"count": len(fresh), "items": [i.pk for i in fresh][:50]})
-    return len(fresh)

@@ -30,7 +30,4 @@ audit.sentences({
         "%(actor)s deleted the topic %(object)s and forgot its %(count)s mention; the message stays in the stream.",
         "%(actor)s deleted the topic %(object)s and forgot its %(count)s mentions; the messages stay in the stream.",
         _count(e, "before", "mentions")) % {**n, "count": _count(e, "before", "mentions")},
-    "curation.add": lambda e, n: ngettext("%(actor)s saved %(count)s message to share.",
-                                          "%(actor)s saved %(count)s messages to share.", _count(e)) % {
-        **n, "count": _count(e)},
 })

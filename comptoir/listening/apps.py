@@ -9,10 +9,9 @@ class ListeningConfig(AppConfig):
     def ready(self) -> None:
         from comptoir.stream import signals as stream_signals
 
-        from . import (
-            activity,  # noqa: F401  (the activity log's sentences)
-            signals,
-        )
+        # The activity log's sentences (registered where the actions are) and the due-rule claimer.
+        from . import activity, alerts, clock, curation, incidents, signals  # noqa: F401
 
         stream_signals.items_analysed.connect(signals.items_analysed, dispatch_uid="listening.match_new_items")
         stream_signals.labels_corrected.connect(signals.labels_corrected, dispatch_uid="listening.corrected_sentiment")
+        signals.mentions_created.connect(alerts.on_mentions_created, dispatch_uid="listening.watch")

@@ -1,4 +1,6 @@
-"""Matching messages against the topics' queries: new messages as understanding reads them, a topic's past when
+"""Listening's background work. Tasks take ids and run twice harmlessly.
+
+Matching messages against the topics' queries: new messages as understanding reads them, a topic's past when
 its queries or sources change.
 
 Every query of every topic that is not archived is compiled into one :class:`~comptoir.listening.matcher.Matcher`
@@ -244,3 +246,23 @@ def rematch_topic(topic_id: int) -> dict:
             removed += Mention.objects.filter(topic_id=topic_id, item_id__in=gone).delete()[0]
         added += len(_store({(topic_id, pk): item for pk, item in found.items()}, rematch=True))
     return {"added": added, "removed": removed}
+
+
+# Alerts ------------------------------------------------------------------------------------------------
+
+
+@task()
+def evaluate_alert_rule(rule_id: int) -> dict:
+    """Evaluate one alert rule now: open, update or end its alert."""
+    from .alerts import evaluate_rule
+
+    outcome = evaluate_rule(rule_id)
+    return {"alert": outcome.alert.pk if outcome.alert else None, "opened": outcome.opened, "ended": outcome.ended}
+
+
+@task(queue_name="deliver")
+def send_alert_mail(alert_id: int, escalation: bool = False) -> int:
+    """E-mail an alert to the members who manage listening, once (and once more if it escalates)."""
+    from .alerts import send_alert_mail as send
+
+    return send(alert_id, escalation)

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from comptoir.stream.screen import BulkAction, ListScreen
 from comptoir.workspaces import roles
 
-from .. import actions
+from .. import curation
 from ..forms import MentionFilterForm
 from ..models import Curation, Mention, Topic
 
@@ -63,7 +63,7 @@ def detail_context(membership, item) -> dict:
 
 
 def _curate(membership, item_ids) -> str:
-    n = actions.do_add_to_curation(membership, item_ids)
+    n = curation.do_curate(membership, item_ids)
     if not n:
         return str(gettext_lazy("These messages were already saved to share."))
     return ngettext("%(count)s message saved to share.", "%(count)s messages saved to share.", n) % {"count": n}
