@@ -316,8 +316,8 @@ class _Writer:
 
     def _people(self) -> list[tuple[str, str, int]]:
         people = []
-        for first in self.random.sample(FIRST_NAMES, 24):
-            handle = first + self.random.choice(SUFFIXES)
+        handles = sorted({first + suffix for first in FIRST_NAMES for suffix in SUFFIXES})
+        for handle in self.random.sample(handles, 48):
             network = self.random.choice(["mastodon", "mastodon", "bluesky", "bluesky", "forum"])
             # Most people have a small audience; a few a few thousand.
             followers = int(min(self.random.lognormvariate(5.0, 1.3), 9000))

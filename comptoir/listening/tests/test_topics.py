@@ -34,7 +34,7 @@ def test_the_topics_list_shows_queries_sources_and_recent_mentions(workspace, cm
     topic = make_topic(cm, workspace, queries=["vélo", "#velolyon"], sources=[blog.pk])
     match(add(blog, ["Un vélo", "Deux fois vélo", "Rien à voir"]))
     body = as_user(analyst).get("/w/velo/listening/topics/").content.decode()
-    row = body.split(f'data-testid="topic-{topic.pk}"')[1].split("</tr>")[0]
+    row = body.split(f'data-testid="topic-{topic.pk}"')[1].split("</li>\n</ul>")[0]
     assert "Amis du Vélo" in row and "#velolyon" in row and "Lyon Vélo Actu" in row
     assert '<span class="fw-semibold">2</span>' in row.split(f'data-testid="topic-mentions-{topic.pk}"')[1]
     assert "data-testid=\"edit-" not in row  # an analyst reads, does not edit
