@@ -15,3 +15,10 @@ class ListeningConfig(AppConfig):
         stream_signals.items_analysed.connect(signals.items_analysed, dispatch_uid="listening.match_new_items")
         stream_signals.labels_corrected.connect(signals.labels_corrected, dispatch_uid="listening.corrected_sentiment")
         signals.mentions_created.connect(alerts.on_mentions_created, dispatch_uid="listening.watch")
+
+        from comptoir.workspaces.context_processors import register_count
+
+        from . import shell
+
+        register_count("mentions_to_review", shell.mentions_to_review)
+        register_count("open_alerts", shell.open_alerts)

@@ -1,19 +1,14 @@
-"""Listening's template helpers: a topic's colour dot, a reach in few characters, the sidebar's mention count."""
+"""Listening's template helpers: a topic's colour dot, a reach in few characters."""
 
 import re
-from datetime import timedelta
 
 from django import template
-from django.db import connection
-from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.html import format_html
 
 register = template.Library()
 
 _COLOR = re.compile(r"#[0-9a-fA-F]{6}")
-BADGE_CAP = 999
-BADGE_DAYS = 7
 
 
 @register.simple_tag
@@ -42,22 +37,3 @@ def compact(value) -> str:
             shown = n / size
             return f"{number_format(shown, 1 if shown < 10 else 0)} {unit}"
     return str(n)
-
-
-def mentions_to_review(workspace_id: int) -> int:
-    """Messages that a topic matched in the last days and nobody reviewed yet, counted no further than the badge
-    shows ("999+"): one query through the mentions' (workspace, published_at) index."""
-    since = timezone.now() - timedelta(days=BADGE_DAYS)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT COUNT(*) FROM (SELECT DISTINCT m.item_id FROM listening_mention m "
-            "JOIN listening_topic t ON t.id = m.topic_id JOIN stream_item i ON i.id = m.item_id "
-            "WHERE m.workspace_id = %s AND m.published_at >= %s AND t.archived_at IS NULL AND i.reviewed = %s "
-            "LIMIT %s) AS x", [workspace_id, since, False, BADGE_CAP + 1])
-        return cursor.fetchone()[0]
-
-
-@register.inclusion_tag("listening/_badge.html")
-def mention_badge(workspace) -> dict:
-    n = mentions_to_review(workspace.pk) if workspace is not None else 0
-    return {"count": min(n, BADGE_CAP), "more": n > BADGE_CAP, "days": BADGE_DAYS}
