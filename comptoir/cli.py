@@ -1,4 +1,4 @@
-"""The `comptoir` command: run, worker, clock, demo, token, classify, train, keys, and Django's commands.
+"""The `comptoir` command: run, worker, clock, demo, token, classify, train, query, keys, and Django's commands.
 
 ``run`` and ``demo`` belong to the project, not to an app: they live next to this file.
 """
@@ -11,6 +11,8 @@ PROJECT_COMMANDS = """Comptoir's own commands:
     run [--port N] [--no-demo]   migrate, demo on first start, serve web + worker + clock
     demo [--reset]               create or reset the demo workspaces
     classify [--fast]            read JSON Lines on stdin, print what Comptoir understands
+    query check QUERY            print a listening query's canonical form, or where it is wrong
+    query test QUERY FILE        print the ids of FILE's JSON Lines (- for stdin) that QUERY matches
     train                        rebuild the understanding models from data/
     keys                         print fresh production secrets
 """
@@ -32,6 +34,10 @@ def main(argv: list[str] | None = None) -> None:
         from comptoir.understanding import cli as understanding_cli
 
         sys.exit(getattr(understanding_cli, f"{command}_main")(argv[2:]))
+    if command == "query":
+        from comptoir.listening import cli as listening_cli
+
+        sys.exit(listening_cli.main(argv[2:]))
     if command == "keys":
         sys.exit(_keys())
     if command == "help" and argv[2:3] in (["run"], ["demo"]):

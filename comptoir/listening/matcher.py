@@ -7,15 +7,15 @@ when a phrase or a NEAR first asks for them, and kept for the next query.
 
 :func:`evaluate` is the reference: it walks one query's tree over one message. :class:`Matcher` holds every
 query of every workspace at once. From each query it takes groups of keys such that any message the query
-matches holds a key of every group: a word (``velo``, ``#velo``), a title word, the first 3 to 5 letters of
-a prefix, a field value (``lang:fr``, ``site:example.org``); an OR gives one group of all its sides' keys.
-The rarest group is the query's anchor, filed in tables that a message looks its own keys up in; the next
-rarest group of words, if any, is checked against the message's words (one C set operation) before the
-query's compiled test runs. So a message costs its reading, a few look-ups and the tests of the few
-queries it may match, whether there are ten queries or ten thousand; adding a query files its anchor only.
-A query without an anchor (a tree built by hand that only excludes) is tested on every message: the result
-never depends on the anchors, only the speed. Which words are rare is learnt from a sample of messages
-(:meth:`Matcher.learn`), or guessed.
+matches holds a key of every group: a word (``velo``, ``#velo``), a title word, the first four letters of a
+prefix, a field value (``lang:fr``, ``site:example.org``); an OR gives one group of all its sides' keys.
+The rarest group is the query's anchor, filed in one table that a message looks its own keys up in (one C
+set intersection); the next two rarest groups are checked against the message's keys (a C set operation
+each) before the query's compiled test runs. So a message costs its reading, a few look-ups and the tests of
+the few queries it may match, whether there are ten queries or ten thousand; adding a query files its
+anchor only. A query without an anchor (``vel*`` alone, or a tree built by hand that only excludes) is
+tested on every message: the result never depends on the anchors, only the speed. Which keys are rare is
+learnt from a sample of recent messages (``Matcher(queries, sample=…)``, :meth:`Matcher.learn`), or guessed.
 
 Positions: the title's words are numbered from 0 and the text's from past the title plus
 :data:`~comptoir.listening.querylang.MAX_DISTANCE`, so that no phrase nor NEAR spans both.
@@ -189,7 +189,7 @@ class Features:
         cached = self._prefixed.get(key)
         if cached is None:
             if self._sorted is None:
-                # "#…" and "@…" sort before letters and digits: a prefix never reaches them.
+                # "#…" and "@…" keys never start with a prefix's letter or digit: the scan stops before them.
                 self._sorted = sorted(self.words), sorted(self.title_words)
             ordered = self._sorted[1] if title else self._sorted[0]
             cached = []
@@ -551,29 +551,14 @@ class Matcher:
         The matches do not change; only how many queries are tried on each message (the speed).
         """
         self._share = _Shares(sample)
-        for key, slot in list(self._slots.items()):
-            node = self._nodes[slot]
-            self.remove(key)
-            self.add(key, node)  # type: ignore[arg-type]
+        self._refile()
 
     def add(self, key: Hashable, query: str | Node) -> None:
         """Add (or replace) the query under ``key``."""
         node = parse(query) if isinstance(query, str) else query
         if key in self._slots:
             self.remove(key)
-        slot = len(self._keys)
-        anchor, checks = _anchor_and_checks(node, self._share)
-        self._keys.append(key)
-        self._nodes.append(node)
-        self._tests.append(_compile(node))
-        self._checks.append(checks)
-        self._anchors.append(anchor)
-        self._slots[key] = slot
-        if anchor is None:
-            self._everywhere.append(slot)
-        else:
-            for value in anchor:
-                self._table.setdefault(value, []).append(slot)
+        self._file(key, node, _compile(node))
 
     def remove(self, key: Hashable) -> None:
         slot = self._slots.pop(key)
@@ -588,6 +573,30 @@ class Matcher:
                     del self._table[value]
         self._tests[slot] = self._anchors[slot] = self._nodes[slot] = None
         self._checks[slot] = ()
+        if len(self._keys) > 2 * len(self._slots) + 64:
+            self._refile()  # mostly removed queries: number the rest afresh
+
+    def _file(self, key: Hashable, node: Node, test: Test) -> None:
+        slot = len(self._keys)
+        anchor, checks = _anchor_and_checks(node, self._share)
+        self._keys.append(key)
+        self._nodes.append(node)
+        self._tests.append(test)
+        self._checks.append(checks)
+        self._anchors.append(anchor)
+        self._slots[key] = slot
+        if anchor is None:
+            self._everywhere.append(slot)
+        else:
+            for value in anchor:
+                self._table.setdefault(value, []).append(slot)
+
+    def _refile(self) -> None:
+        live = [(key, self._nodes[slot], self._tests[slot]) for key, slot in self._slots.items()]
+        self._keys, self._nodes, self._tests, self._checks, self._anchors = [], [], [], [], []
+        self._slots, self._table, self._everywhere = {}, {}, []
+        for key, node, test in live:
+            self._file(key, node, test)  # type: ignore[arg-type]
 
     def candidates(self, x: Features) -> list[int]:
         """The queries that may match (every one that does, and a few more)."""

@@ -21,9 +21,11 @@ Words
 ``#tag`` and ``@handle``
     A plain term also finds the word written as a hashtag or a mention; ``#velo`` finds only the
     hashtag, ``@velocite`` only the mention. A ``#`` or ``@`` marks every word of its
-    whitespace-delimited token (``@jean_dupont`` is the mention ``"@jean @dupont"``).
+    whitespace-delimited token (``@jean_dupont`` is the mention ``"@jean @dupont"``); one that follows a
+    letter, a digit, ``_`` or ``/`` marks nothing (``jean@example.org``, ``https://example.org/#top``).
 ``"exact phrase"``
-    Consecutive words (straight, curly “ ” or French « » quotes). Signs between words do not count:
+    Consecutive words, in straight, curly “ ” or French « » quotes (each closed by its own pair: other
+    quotes inside are signs between words). Signs between words do not count:
     ``"atelier vélo"`` finds ``atelier, vélo``. A phrase never runs from the title into the text.
     ``*`` inside quotes is an error (a phrase cannot end with a prefix).
 ``pref*``
@@ -45,9 +47,11 @@ Fields
     host or one of its subdomains; not ``notexample.org``, not ``example.org.evil.com``),
     ``lang:fr`` (two or three letters: ``fr`` finds ``fr-CA``), ``channel:mastodon`` (the network),
     ``title:word``, ``title:"a phrase"``, ``title:pref*`` (in the title only). Field names are
-    read in any case; values are folded. ``author``, ``site``, ``lang`` and ``channel`` may be quoted
+    read in any case; values are folded, a site written back in punycode (``site:café.fr`` is
+    ``site:xn--caf-dma.fr``). ``author``, ``site``, ``lang`` and ``channel`` may be quoted
     (``author:"jean"``), but hold one value with no space. Any other ``name:`` is an error (put a word
-    with a colon in quotes: ``"12:30"``); ``http://…`` is an error pointing to ``site:``.
+    with a colon in quotes: ``"12:30"``); ``http://…`` is an error pointing to ``site:``, which reads the
+    message's link. A link written in the text is words like any other: ``"example.org"`` finds it.
 
 Precedence, loosest first: ``OR`` < ``AND`` (written or implicit) < ``NOT`` < ``NEAR``/``ONEAR``.
 ``NOT a NEAR/3 b`` is ``NOT (a NEAR/3 b)``; ``a b OR c`` is ``(a AND b) OR c``.
@@ -368,10 +372,16 @@ def _field(name: str, value: str, quoted: bool, column: int) -> Node:
     return Field(name, value, column=column)
 
 
+# Which quotes close each opening one (its pair only): other quotes inside a phrase are signs between words,
+# as in « le "super" vélo ».
+_CLOSING = {'"': '"', "“": "”", "„": "“”", "«": "»", "”": "”", "»": "«»"}
+
+
 def _closing_quote(query: str, start: int) -> int:
     """The index of the quote closing the one at ``start``, or -1."""
+    closing = _CLOSING[query[start]]
     for j in range(start + 1, len(query)):
-        if query[j] in QUOTES:
+        if query[j] in closing:
             return j
     return -1
 

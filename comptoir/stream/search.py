@@ -11,8 +11,9 @@ and the words of a query, so both sides always agree:
 
 A query (:func:`parse`) is words that must all appear, ``"exact phrases"`` (straight, curly or
 French quotes), ``prefix*`` and ``-excluded`` words; very common short words (le, la, the…) are
-ignored outside phrases. The listening query language builds on :func:`tokens` and :class:`Term`;
-it never copies them.
+ignored outside phrases. The listening query language (:mod:`comptoir.listening`) reads words with
+the same normaliser, unstemmed and with their ``#`` and ``@`` marks (:func:`words_and_marks`); it
+never copies it.
 
 The index (:class:`Index`, one per database vendor) holds, per message, its words and one token
 per filterable label (workspace, source, kind, language, sentiment…), so that a search with filters
@@ -78,7 +79,7 @@ def fold(text: str) -> str:
         if not text.isascii():
             text = _NON_ASCII.sub(_drop_marks, text)
         text = text.casefold()
-    return _elide(text) if _APOSTROPHE.search(text) else text
+    return _elide(text)
 
 
 # Where an elision can start, from its apostrophe back: lorsqu' puisqu' quoiqu' presqu', jusqu', qu', l'…
@@ -86,7 +87,8 @@ _ELISION_STARTS = (6, 5, 2, 1)
 
 
 def _elide(text: str) -> str:
-    """``_ELISION.sub(" ", text)``, tried only where an elision can be (it ends with an apostrophe): twice as fast.
+    """``_ELISION.sub(" ", text)``, tried only where an elision can be (it ends with an apostrophe): twice as fast,
+    and ``text`` itself when it has no apostrophe.
 
     Trying each apostrophe's possible starts from the farthest finds what the regex's left-to-right scan
     finds: a match cannot hold an apostrophe before its last character, so matches of two apostrophes never
