@@ -116,8 +116,7 @@ def query_problem(text: str) -> str:
     try:
         querylang.parse(text)
     except querylang.QueryError as exc:
-        message = _(exc.message) % (exc.params or {}) if getattr(exc, "params", None) else _(exc.message)
-        return _("Column %(column)s: %(message)s") % {"column": exc.column, "message": message}
+        return _("Column %(column)s: %(message)s") % {"column": exc.column, "message": exc.text(_)}
     return ""
 
 
@@ -250,22 +249,26 @@ def alert_title(alert: Alert) -> str:
 
 
 def alert_summary(alert: Alert) -> str:
-    """One sentence on what was measured, in the active language."""
+    """One sentence on what was measured (at the peak hour), in the active language."""
     detail = alert.detail or {}
     if alert.kind == AlertRule.Kind.SPIKE:
-        return ngettext("%(count)s mention in an hour, usually %(usual)s (peak %(peak)s).",
-                        "%(count)s mentions in an hour, usually %(usual)s (peak %(peak)s).", alert.count) % {
-            "count": alert.count, "usual": _usual(alert.baseline), "peak": alert.peak}
-    if alert.kind == AlertRule.Kind.NEGATIVE:
-        return ngettext("%(count)s negative mention in an hour (%(share)s%% of the hour), usually %(usual)s.",
-                        "%(count)s negative mentions in an hour (%(share)s%% of the hour), usually %(usual)s.",
-                        alert.count) % {"count": alert.count, "share": round(100 * detail.get("share", 0)),
-                                        "usual": _usual(alert.baseline)}
-    if alert.kind == AlertRule.Kind.AUTHOR:
+        text = ngettext("Up to %(peak)s mention in an hour, usually %(usual)s.",
+                        "Up to %(peak)s mentions in an hour, usually %(usual)s.", alert.peak) % {
+            "peak": alert.peak, "usual": _usual(alert.baseline)}
+    elif alert.kind == AlertRule.Kind.NEGATIVE:
+        text = ngettext("Up to %(peak)s negative mention in an hour (%(share)s%% of the hour), usually %(usual)s.",
+                        "Up to %(peak)s negative mentions in an hour (%(share)s%% of the hour), usually %(usual)s.",
+                        alert.peak) % {"peak": alert.peak, "share": round(100 * detail.get("share", 0)),
+                                       "usual": _usual(alert.baseline)}
+    elif alert.kind == AlertRule.Kind.AUTHOR:
         return ngettext("%(count)s new message by %(value)s.", "%(count)s new messages by %(value)s.", alert.count) % {
             "count": alert.count, "value": "@" + detail.get("value", "")}
-    return ngettext("%(count)s new message matches “%(value)s”.", "%(count)s new messages match “%(value)s”.",
-                    alert.count) % {"count": alert.count, "value": detail.get("value", "")}
+    else:
+        return ngettext("%(count)s new message matches “%(value)s”.", "%(count)s new messages match “%(value)s”.",
+                        alert.count) % {"count": alert.count, "value": detail.get("value", "")}
+    if alert.ended_at is None and alert.count != alert.peak:
+        text += " " + _("Last hour: %(count)s.") % {"count": alert.count}
+    return text
 
 
 def decorate(alerts) -> list[Alert]:

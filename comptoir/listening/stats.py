@@ -23,6 +23,7 @@ from .models import Mention, Topic
 PERIODS = {"7d": 7, "30d": 30, "90d": 90}
 MAX_CUSTOM_DAYS = 366
 HOURLY_UP_TO = timedelta(days=2)
+SHARE_FROM = 3  # mentions in an hour before its share of negative ones is drawn
 TOP = 10
 SENTIMENTS = ("positive", "neutral", "negative", "")
 SENTIMENT_LABELS = {"positive": _("Positive"), "neutral": _("Neutral"), "negative": _("Negative"), "": _("Not read yet")}
@@ -170,7 +171,7 @@ def _series(once: QuerySet, period: Period, zone) -> dict:
         sentiment = row["sentiment"] if row["sentiment"] in SENTIMENTS else ""
         counts.setdefault(key, dict.fromkeys(SENTIMENTS, 0))[sentiment] += row["n"]
     buckets = _buckets(period, zone)
-    labels = [timezone.localtime(b, zone).strftime("%H:%M") if period.hourly else b.isoformat() for b in buckets]
+    labels = [timezone.localtime(b, zone).strftime("%Y-%m-%dT%H:%M") if period.hourly else b.isoformat() for b in buckets]
     table = []
     for bucket, label in zip(buckets, labels, strict=True):
         c = counts.get(bucket, dict.fromkeys(SENTIMENTS, 0))
@@ -272,11 +273,13 @@ def incident_series(incident, tz: str, now: datetime | None = None) -> dict:
     for bucket in buckets:
         n, negative = counts.get(bucket, (0, 0))
         when = timezone.localtime(bucket, zone) if hourly else bucket
-        label = when.strftime("%d/%m %H:%M") if hourly else when.isoformat()
+        label = when.strftime("%Y-%m-%dT%H:%M") if hourly else when.isoformat()
         table.append({"when": when, "label": label, "count": n, "negative": negative,
                       "negative_share": round(100 * negative / n) if n else None})
+    # The chart draws the share only where there are enough mentions for it to mean something.
+    share = [r["negative_share"] if r["count"] >= SHARE_FROM else None for r in table]
     return {"labels": [r["label"] for r in table], "counts": [r["count"] for r in table],
-            "negative_share": [r["negative_share"] for r in table], "rows": table, "hourly": hourly}
+            "negatives": [r["negative"] for r in table], "negative_share": share, "rows": table, "hourly": hourly}
 
 
 def incident_figures(incident, tz: str) -> dict:

@@ -15,7 +15,7 @@ def signed(value, decimals: int = 0) -> str:
         number = float(value)
     except (TypeError, ValueError):
         return "—"
-    shown = number_format(abs(number), decimal_pos=int(decimals))
+    shown = number_format(abs(number), decimal_pos=int(decimals), force_grouping=True)
     if round(number, int(decimals)) == 0:
         return number_format(0, decimal_pos=int(decimals))
     return ("+" if number > 0 else "−") + shown

@@ -97,7 +97,7 @@ def test_a_topic_filter_and_a_day_by_the_hour(workspace, known):
     day = stats.period_for("custom", "Europe/Paris", since=date(2026, 3, 7), until=date(2026, 3, 7))
     board = stats.dashboard(workspace, day, "Europe/Paris", now=NOW)
     assert board.series["hourly"] and len(board.series["labels"]) == 24
-    assert board.series["labels"][23] == "23:00" and board.series["rows"][23]["total"] == 1
+    assert board.series["labels"][23] == "2026-03-07T23:00" and board.series["rows"][23]["total"] == 1
 
 
 def test_the_day_clocks_change_has_23_hours(workspace, known):

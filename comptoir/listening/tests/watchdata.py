@@ -85,3 +85,49 @@ def poisson(lam: float):
             k += 1
 
     return draw
+
+
+DEMO_TOPICS = {
+    "velo-lyon": (("Les Amis du Vélo", "Vélo'v Club"),
+                  ["sophie.velotaf", "lyon_velo_news", "marie.l", "thomas_b", "rue89lyon", "claire.m", "jeanmarc69"]),
+    "maison-lumiere": (("Maison Lumière", "Belle Nature"),
+                       ["lea.beaute", "mel_skincare", "karine_t", "beauty_addict", "nadia.k", "emma.w", "elle_fr"]),
+}
+HOSTS = ["https://www.leprogres.fr/", "https://mastodon.social/@", "https://bsky.app/profile/", "https://forum.example.org/t/",
+         "https://www.lyoncapitale.fr/", ""]
+
+
+def fake_demo_topics(days: int = 30, seed: int = 11) -> None:
+    """What the topics' demo brings, for the watch's tests and screenshots: a brand and a competitor in each demo
+    workspace, a month of mentions with a spike four days ago and a negative surge two days ago."""
+    from django.utils import timezone
+
+    from comptoir.workspaces.models import Workspace
+
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    start = now - timedelta(days=days)
+    for slug, ((brand_name, rival_name), authors) in DEMO_TOPICS.items():
+        workspace = Workspace.objects.get(slug=slug)
+        brand = topic(workspace, brand_name, Topic.Kind.BRAND, "#2f6fdf")
+        rival = topic(workspace, rival_name, Topic.Kind.COMPETITOR, "#d9480f")
+        rng = random.Random(seed)
+        spike = {days * 24 - 4 * 24 + h: n for h, n in ((0, 26), (1, 44), (2, 31), (3, 12))}
+        surge = {days * 24 - 2 * 24 + h: n for h, n in ((0, 18), (1, 22), (2, 9))}
+
+        def per_hour(h, rng_):
+            local = (h + start.hour + 1) % 24
+            base = poisson(2.2 if 8 <= local <= 22 else 0.3)(h, rng_)
+            return spike.get(h, 0) + surge.get(h, 0) + base
+
+        messages = hourly(start, days * 24, per_hour, seed=seed,
+                          negative_share=lambda h: 0.75 if h in surge else 0.12)
+        for n, m in enumerate(messages):
+            m.author = rng.choice(authors)
+            host = rng.choice(HOSTS)
+            m.url = f"{host}{m.author}/{n}" if host else ""
+            m.reach = rng.choice([40, 120, 300, 800, 2500, 12000])
+            if m.sentiment == "neutral" and rng.random() < 0.5:
+                m.sentiment = "positive"
+        items = store(source(workspace, "Veille web"), messages)
+        mention(brand, [i for n, i in enumerate(items) if n % 5])
+        mention(rival, [i for n, i in enumerate(items) if n % 3 == 0])
