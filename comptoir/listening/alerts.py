@@ -600,10 +600,6 @@ def make_workspace_rules_due(workspace_id: int) -> int:
         next_check_at=now)
 
 
-def open_count(workspace_id: int) -> int:
-    return Alert.objects.filter(workspace_id=workspace_id, status=Alert.Status.OPEN).count()
-
-
 def _kind(value: str) -> str:
     return str(AlertRule.Kind(value).label) if value in AlertRule.Kind.values else value
 

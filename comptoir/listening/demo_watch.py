@@ -15,7 +15,17 @@ from django.utils import timezone
 from comptoir.workspaces import audit
 
 from . import alerts, curation, incidents
-from .models import Alert, AlertRule, Curation, Incident, IncidentItem, IncidentStep, Mention, PlaybookStep, Topic
+from .models import (
+    Alert,
+    AlertRule,
+    Curation,
+    Incident,
+    IncidentItem,
+    IncidentStep,
+    Mention,
+    PlaybookStep,
+    Topic,
+)
 
 DEMO = {
     "velo-lyon": {

@@ -114,13 +114,13 @@ def fake_demo_topics(days: int = 30, seed: int = 11) -> None:
         spike = {days * 24 - 4 * 24 + h: n for h, n in ((0, 26), (1, 44), (2, 31), (3, 12))}
         surge = {days * 24 - 2 * 24 + h: n for h, n in ((0, 18), (1, 22), (2, 9))}
 
-        def per_hour(h, rng_):
+        def per_hour(h, rng_, spike=spike, surge=surge):
             local = (h + start.hour + 1) % 24
             base = poisson(2.2 if 8 <= local <= 22 else 0.3)(h, rng_)
             return spike.get(h, 0) + surge.get(h, 0) + base
 
         messages = hourly(start, days * 24, per_hour, seed=seed,
-                          negative_share=lambda h: 0.75 if h in surge else 0.12)
+                          negative_share=lambda h, surge=surge: 0.75 if h in surge else 0.12)
         for n, m in enumerate(messages):
             m.author = rng.choice(authors)
             host = rng.choice(HOSTS)
