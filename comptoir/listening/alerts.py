@@ -132,6 +132,20 @@ def _start_cursor(kind: str, workspace_id: int, topic_id: int | None) -> int:
 
 
 RULE_FIELDS = ["name", "kind", "topic", "sensitivity", "min_mentions", "value", "email", "enabled"]
+# How the activity log names what changed ("value" is called "watched": the key is shared by every app).
+audit.FIELD_NAMES.update({
+    "sensitivity": gettext_lazy("sensitivity"), "min_mentions": gettext_lazy("minimum of mentions"),
+    "watched": gettext_lazy("author or keyword query"), "email": gettext_lazy("also by e-mail"),
+    "enabled": gettext_lazy("enabled"), "topic": gettext_lazy("topic"),
+    "summary": gettext_lazy("what happened"), "lessons": gettext_lazy("what we learned"),
+})
+
+
+def _rule_snapshot(rule: AlertRule | None) -> dict | None:
+    data = audit.snapshot(rule, RULE_FIELDS)
+    if data is not None:
+        data["watched"] = data.pop("value")
+    return data
 
 
 @transaction.atomic
@@ -141,7 +155,7 @@ def do_save_rule(membership: Membership, data: RuleData, rule: AlertRule | None 
         raise PermissionDenied
     data = check_rule(membership, data, rule)
     now = timezone.now()
-    before = audit.snapshot(rule, RULE_FIELDS) if rule else None
+    before = _rule_snapshot(rule) if rule else None
     reads_again = rule is None or rule.kind != data.kind or rule.topic_id != getattr(data.topic, "pk", None)
     if rule is None:
         rule = AlertRule(workspace=membership.workspace, created_by=membership.user)
@@ -151,7 +165,7 @@ def do_save_rule(membership: Membership, data: RuleData, rule: AlertRule | None 
         rule.cursor = _start_cursor(rule.kind, membership.workspace_id, rule.topic_id)
     rule.next_check_at = now if rule.enabled else None
     rule.save()
-    after = audit.snapshot(rule, RULE_FIELDS)
+    after = _rule_snapshot(rule)
     audit.record(membership.workspace, membership.user, "alert_rule.create" if before is None else "alert_rule.update",
                  rule, before=before, after=after)
     return rule
@@ -178,7 +192,7 @@ def do_delete_rule(membership: Membership, rule: AlertRule) -> int:
         raise PermissionDenied
     kept = rule.alerts.count()
     audit.record(membership.workspace, membership.user, "alert_rule.delete", rule,
-                 before=audit.snapshot(rule, RULE_FIELDS), after={"alerts_kept": kept})
+                 before=_rule_snapshot(rule), after={"alerts_kept": kept})
     rule.delete()
     return kept
 
