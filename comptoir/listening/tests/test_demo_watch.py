@@ -5,14 +5,14 @@ from django.utils import timezone
 
 from comptoir.listening.demo_watch import add_demo_watch
 from comptoir.listening.models import Alert, AlertRule, Curation, Incident, PlaybookStep
-from comptoir.workspaces import demo as workspaces_demo
+from comptoir import demo as project_demo
 
 from .watchdata import fake_demo_topics
 
 
 @pytest.fixture
 def demo(db):
-    workspaces_demo.create_demo()
+    project_demo.create()  # the workspaces, their team and their Fil, as the project assembles them
     fake_demo_topics()
 
 
