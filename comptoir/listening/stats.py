@@ -12,7 +12,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from django.db import connection
-from django.db.models import Case, CharField, Count, F, Func, Max, Min, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    Func,
+    Max,
+    Min,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, Concat, Lower, StrIndex, Substr, TruncDay, TruncHour
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -196,7 +210,7 @@ def local_day(zone, start: datetime, end: datetime):
     changes = _offsets(zone, start, end)
     if len(changes) == 1:
         return shifted(changes[0][1])
-    whens = [When(published_at__lt=until, then=shifted(delta)) for (_s, delta), (until, _d) in zip(changes, changes[1:])]
+    whens = [When(published_at__lt=until, then=shifted(delta)) for (_s, delta), (until, _d) in zip(changes, changes[1:], strict=False)]
     return Case(*whens, default=shifted(changes[-1][1]), output_field=CharField())
 
 

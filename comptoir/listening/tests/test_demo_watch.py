@@ -3,9 +3,9 @@
 import pytest
 from django.utils import timezone
 
+from comptoir import demo as project_demo
 from comptoir.listening.demo_watch import add_demo_watch
 from comptoir.listening.models import Alert, AlertRule, Curation, Incident, PlaybookStep
-from comptoir import demo as project_demo
 
 from .watchdata import fake_demo_topics
 
