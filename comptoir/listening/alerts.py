@@ -41,6 +41,7 @@ QUIET = {AlertRule.Kind.SPIKE: timedelta(hours=3), AlertRule.Kind.NEGATIVE: time
          AlertRule.Kind.AUTHOR: timedelta(hours=24), AlertRule.Kind.KEYWORD: timedelta(hours=24)}
 MAX_ALERT_ITEMS = 500
 MATCH_BATCH = 5000  # messages a watched author or keyword reads per evaluation; more makes the rule due again
+OLD_NEWS = timedelta(days=1)  # a message that came in longer ago than this is not "new" for a watched author or keyword
 ESCALATION = 2  # a second e-mail when the peak doubles what the first one said
 MAX_RULES = 100
 HANDLE = re.compile(r"^[\w.\-:@]{1,300}$")
@@ -486,15 +487,20 @@ def _new_messages(rule: AlertRule) -> tuple[list[int], int, bool]:
     """Ids of the messages new to this rule, the new cursor, and whether more are waiting."""
     if rule.topic_id:
         rows = list(Mention.objects.filter(topic_id=rule.topic_id, pk__gt=rule.cursor).order_by("pk")
-                    .values_list("pk", "item_id")[:MATCH_BATCH])
-    else:
-        from comptoir.stream.models import Item
+                    .values_list("pk", "item_id", "item__fetched_at")[:MATCH_BATCH])
+        if not rows:
+            return [], rule.cursor, False
+        # A topic whose past is read again (a new or edited query) makes new mentions of old messages: old news.
+        fresh = timezone.now() - OLD_NEWS
+        items = [item for _pk, item, fetched in rows if fetched >= fresh]
+        return list(dict.fromkeys(items)), rows[-1][0], len(rows) == MATCH_BATCH
+    from comptoir.stream.models import Item
 
-        rows = list(Item.objects.filter(workspace_id=rule.workspace_id, pk__gt=rule.cursor).order_by("pk")
-                    .values_list("pk", "pk")[:MATCH_BATCH])
-    if not rows:
+    ids = list(Item.objects.filter(workspace_id=rule.workspace_id, pk__gt=rule.cursor).order_by("pk")
+               .values_list("pk", flat=True)[:MATCH_BATCH])
+    if not ids:
         return [], rule.cursor, False
-    return list(dict.fromkeys(item for _pk, item in rows)), rows[-1][0], len(rows) == MATCH_BATCH
+    return ids, ids[-1], len(ids) == MATCH_BATCH
 
 
 def matching_items(rule: AlertRule, item_ids: list[int]) -> list[int]:

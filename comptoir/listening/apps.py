@@ -7,8 +7,11 @@ class ListeningConfig(AppConfig):
     verbose_name = _("Listening")
 
     def ready(self) -> None:
-        # The activity log's sentences (registered where the actions are) and the due-rule claimer.
-        from . import alerts, clock, curation, incidents  # noqa: F401
-        from .signals import mentions_created
+        from comptoir.stream import signals as stream_signals
 
-        mentions_created.connect(alerts.on_mentions_created, dispatch_uid="listening.watch")
+        # The activity log's sentences (registered where the actions are) and the due-rule claimer.
+        from . import activity, alerts, clock, curation, incidents, signals  # noqa: F401
+
+        stream_signals.items_analysed.connect(signals.items_analysed, dispatch_uid="listening.match_new_items")
+        stream_signals.labels_corrected.connect(signals.labels_corrected, dispatch_uid="listening.corrected_sentiment")
+        signals.mentions_created.connect(alerts.on_mentions_created, dispatch_uid="listening.watch")

@@ -29,13 +29,13 @@ from .models import (
 
 DEMO = {
     "velo-lyon": {
-        "keyword": '"vol de vélo" OR cadenas* OR accident*',
+        "keyword": 'ambulance* OR accident* OR "vol de vélo"',
         "playbook": [
             ("call", "Prévenir la présidente de l’association", "Claire Dubois – 06 12 34 56 78 (SMS si elle est en réunion)."),
             ("call", "Appeler le responsable de l’atelier", "Julien – 06 98 76 54 32. Lui demander les faits avant toute réponse publique."),
             ("statement", "Déclaration d’attente sur les réseaux",
-             "Nous avons connaissance des messages au sujet de l’atelier de réparation. Nous vérifions ce qui s’est passé "
-             "avec les bénévoles et revenons vers vous avant 18 h. Merci de votre patience."),
+             "Nous avons connaissance des messages au sujet de … Nous vérifions ce qui s’est passé avec les bénévoles "
+             "présents et revenons vers vous avant 18 h. Merci de votre patience."),
             ("action", "Suspendre les publications programmées", "Mettre en pause les publications des 48 prochaines heures, "
              "sauf les informations pratiques."),
             ("action", "Répondre en privé aux adhérents concernés", "Proposer un rendez-vous à l’atelier ou un appel ; ne pas "
@@ -48,28 +48,28 @@ DEMO = {
                    "l’ont fait savoir sur Mastodon et le forum ; un compte local très suivi a relayé.",
                    "Annoncer toute fermeture la veille sur le forum et Mastodon. Donner au responsable de l’atelier les accès "
                    "pour publier lui-même une information pratique. La déclaration d’attente a calmé les échanges en deux heures."),
-        "open": "Rumeur sur la fin des subventions de la Métropole",
+        "open": "Ambulance bloquée pendant la vélorution",
         "link": ("https://www.lyon.fr/actualite/mobilite/nouvelles-pistes-cyclables", "12 km de nouvelles pistes cyclables",
                  "À relayer avec nos photos de la balade de samedi."),
     },
     "maison-lumiere": {
-        "keyword": "allergi* OR rougeurs OR \"effet secondaire\" OR irritation*",
+        "keyword": 'rougeur* OR allergi* OR irritation* OR "effet secondaire"',
         "playbook": [
             ("call", "Appeler la directrice de la communication", "Sophie Marchand – 06 45 78 12 90, jour et nuit en cas de crise."),
             ("call", "Prévenir le service qualité", "qualite@maison-lumiere.example – 04 72 00 00 00. Demander les numéros de lots."),
             ("statement", "Déclaration d’attente",
-             "Nous avons connaissance des messages signalant des réactions après utilisation de la crème de nuit. Nous les "
-             "prenons très au sérieux : notre service qualité analyse les lots concernés et nous reviendrons vers vous "
-             "d’ici demain midi. Si vous constatez une réaction, cessez l’utilisation et écrivez-nous en message privé."),
+             "Nous avons connaissance des messages signalant des réactions après utilisation de … Nous les prenons très "
+             "au sérieux : notre service qualité analyse les lots concernés et nous reviendrons vers vous d’ici demain "
+             "midi. Si vous constatez une réaction, cessez l’utilisation et écrivez-nous en message privé."),
             ("action", "Suspendre les publications sponsorisées", "Mettre en pause les campagnes en cours sur tous les réseaux."),
             ("action", "Préparer une FAQ pour le service client", "Réponses validées par le service qualité, mises à jour chaque jour."),
         ],
-        "closed": ("Retards de livraison avant Noël",
+        "closed": ("Retards de livraison du transporteur",
                    "Un retard du transporteur a bloqué près de 300 commandes pendant cinq jours. Les plaintes se sont "
                    "concentrées sur Bluesky et les avis ; la concurrence en a profité pour mettre en avant sa livraison express.",
                    "Prévenir les clientes par e-mail dès qu’un retard dépasse 48 heures, avec un geste commercial. Tenir une "
                    "réponse type prête pour le service client. Nommer un référent transporteur joignable le week-end."),
-        "open": "Réactions cutanées signalées après la crème de nuit",
+        "open": "Rougeurs après le nouveau sérum éclat",
         "link": ("https://www.lsa-conso.fr/cosmetiques-bio-les-francaises-plebiscitent-le-rechargeable",
                  "Cosmétiques bio : les Françaises plébiscitent le rechargeable",
                  "Bon angle pour parler de nos flacons en verre recyclé."),
@@ -152,15 +152,11 @@ def _incidents(member, brand: Topic, spec: dict) -> None:
     if Incident.objects.filter(workspace_id=member.workspace_id).exists():
         return
     now = timezone.now()
-    raised = list(Alert.objects.filter(workspace_id=member.workspace_id).order_by("started_at"))
-    spike = next((a for a in raised if a.kind == AlertRule.Kind.SPIKE), None)
-    surge = next((a for a in reversed(raised) if a.kind == AlertRule.Kind.NEGATIVE and a != spike), None)
-    # The older incident, closed: from the spike the month's mentions raised (or from scratch three weeks ago).
+    # Three weeks ago, a smaller crisis, handled and closed two days later with its retrospective.
     title, summary, lessons = spec["closed"]
-    opened = spike.started_at + timedelta(minutes=25) if spike else now - timedelta(days=21)
+    opened = now - timedelta(days=21)
     closed = incidents.do_open_incident(member, incidents.IncidentData(
-        title=title, severity=Incident.Severity.SERIOUS, topic=brand, alert=spike,
-        collect_since=None if spike else now - timedelta(days=21, hours=6)))
+        title=title, severity=Incident.Severity.SERIOUS, topic=brand, collect_since=opened - timedelta(hours=6)))
     _backdate(closed, opened)
     for step in closed.steps.order_by("position")[:4]:
         incidents.do_set_step_done(member, closed, step, True, "")
@@ -170,18 +166,23 @@ def _incidents(member, brand: Topic, spec: dict) -> None:
     Incident.objects.filter(pk=closed.pk).update(closed_at=ended)
     # Closed two days after it opened: what the topic said afterwards was never part of it.
     IncidentItem.objects.filter(incident=closed, item__published_at__gt=ended).delete()
-    if spike is not None:
-        alerts.do_close_alert(member, spike)
-    # The incident under way: from the latest negative surge, or opened this morning.
+    # The bad buzz of a few days ago, still being handled: opened from the negative surge the replay raised.
+    raised = list(Alert.objects.filter(workspace_id=member.workspace_id).order_by("-started_at"))
+    surge = next((a for a in raised if a.kind == AlertRule.Kind.NEGATIVE), None)
+    spike = next((a for a in raised if a.kind == AlertRule.Kind.SPIKE), None)
     current = incidents.do_open_incident(member, incidents.IncidentData(
         title=spec["open"], severity=Incident.Severity.CRISIS, topic=brand, alert=surge,
         collect_since=None if surge else now - timedelta(hours=8)))
-    started = surge.started_at + timedelta(minutes=20) if surge else now - timedelta(hours=3)
+    started = surge.started_at + timedelta(minutes=40) if surge else now - timedelta(hours=3)
     _backdate(current, started)
-    first = current.steps.order_by("position").first()
-    if first is not None:
-        incidents.do_set_step_done(member, current, first, True, "Prévenue, elle valide la déclaration d’attente.")
-        IncidentStep.objects.filter(pk=first.pk).update(done_at=started + timedelta(minutes=12))
+    if spike is not None:
+        # The same buzz raised a spike: it is followed in the incident, so the team closed it.
+        alerts.do_close_alert(member, spike)
+    for position, note in ((1, "Prévenue, elle valide la déclaration d’attente."), (3, "")):
+        step = current.steps.filter(position=position).first()
+        if step is not None:
+            incidents.do_set_step_done(member, current, step, True, note)
+            IncidentStep.objects.filter(pk=step.pk).update(done_at=started + timedelta(minutes=10 * position))
 
 
 def _backdate(incident: Incident, opened) -> None:

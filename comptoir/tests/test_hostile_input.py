@@ -31,6 +31,7 @@ KEYS = ["q", "source", "kind", "lang", "sentiment", "intent", "toxicity", "spam"
         "full_name", "password", "username", "label", "task", "next", "confirmation", "token", "preset",
         "date_order", "text_column", "channel-label", "channel-language", "test", "old_password",
         "new_password1", "new_password2", "workspace", "save_account", "create_token", "streams", "hashtags",
+        "topic", "reach", "color", "queries", "sources", "archived", "items", "add_query",
         "csrfmiddlewaretoken"]
 
 
@@ -67,7 +68,9 @@ def world(workspace, owner, cm):
 
 
 def _listening_world(workspace, cm, item) -> dict:
-    """An alert, a rule, an incident with its checklist, a playbook step and a saved content (listening's routes)."""
+    """A topic, an alert, a rule, an incident with its checklist, a playbook step and a saved content (listening's
+    routes)."""
+    from comptoir.listening import actions as actions_listening
     from comptoir.listening import curation, incidents
     from comptoir.listening.models import Alert, AlertRule
 
@@ -78,7 +81,9 @@ def _listening_world(workspace, cm, item) -> dict:
     step = incidents.do_add_playbook_step(member, incidents.StepData("call", "Appeler la présidente", "06 00 00 00 00"))
     incident = incidents.do_open_incident(member, incidents.IncidentData(title="Bad buzz", alert=alert))
     curation.do_curate(member, [item.pk], "À relayer")
-    return {"alert_id": alert.pk, "rule_id": rule.pk, "incident_id": incident.pk, "step_id": step.pk,
+    topic = actions_listening.do_create_topic(member, name="Amis du Vélo", kind="brand", color="#2f6fdf",
+                                              queries=['"Amis du Vélo" OR #amisduvelo'])
+    return {"topic_id": topic.pk, "alert_id": alert.pk, "rule_id": rule.pk, "incident_id": incident.pk, "step_id": step.pk,
             "curation_id": curation.Curation.objects.get().pk}
 
 

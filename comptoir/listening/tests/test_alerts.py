@@ -263,3 +263,16 @@ def test_thresholds_are_robust_to_small_counts_and_to_a_past_spike():
     assert detect.judge_count(60, [20, 19, 22, 18, 21, 400, 23, 17, 20, 21, 19, 22, 20, 18], "medium", 10).unusual
     assert detect.poisson_threshold(20, 1e-4) == 40
     assert detect.poisson_threshold(1000, 1e-4) > 1100
+
+
+def test_a_topics_past_read_again_is_not_news_for_a_watched_author(workspace, brand, src, cm):
+    rule = alerts.do_save_rule(membership_of(cm, workspace), alerts.RuleData(name="La journaliste", kind="author",
+                                                                             topic=brand, value="journaliste_lyon"))
+    with time_machine.travel(timezone.now() - timedelta(days=3)):
+        old = wd.store(src, [wd.Msg(at=timezone.now(), author="journaliste_lyon", text="Vieux papier")])
+    wd.mention(brand, old)  # the topic's query changed: its past was read again
+    alerts.evaluate_rule(rule.pk)
+    assert Alert.objects.count() == 0
+    wd.mention(brand, wd.store(src, [wd.Msg(at=timezone.now(), author="journaliste_lyon", text="Nouveau papier")]))
+    alerts.evaluate_rule(rule.pk)
+    assert list(Alert.objects.get().items.values_list("text", flat=True)) == ["Nouveau papier"]
