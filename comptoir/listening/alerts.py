@@ -41,6 +41,7 @@ QUIET = {AlertRule.Kind.SPIKE: timedelta(hours=3), AlertRule.Kind.NEGATIVE: time
          AlertRule.Kind.AUTHOR: timedelta(hours=24), AlertRule.Kind.KEYWORD: timedelta(hours=24)}
 MAX_ALERT_ITEMS = 500
 MATCH_BATCH = 5000  # messages a watched author or keyword reads per evaluation; more makes the rule due again
+OLD_NEWS = timedelta(days=1)  # a message that came in longer ago than this is not "new" for a watched author or keyword
 ESCALATION = 2  # a second e-mail when the peak doubles what the first one said
 MAX_RULES = 100
 HANDLE = re.compile(r"^[\w.\-:@]{1,300}$")
@@ -116,8 +117,7 @@ def query_problem(text: str) -> str:
     try:
         querylang.parse(text)
     except querylang.QueryError as exc:
-        message = _(exc.message) % (exc.params or {}) if getattr(exc, "params", None) else _(exc.message)
-        return _("Column %(column)s: %(message)s") % {"column": exc.column, "message": message}
+        return _("Column %(column)s: %(message)s") % {"column": exc.column, "message": exc.text(_)}
     return ""
 
 
@@ -133,6 +133,20 @@ def _start_cursor(kind: str, workspace_id: int, topic_id: int | None) -> int:
 
 
 RULE_FIELDS = ["name", "kind", "topic", "sensitivity", "min_mentions", "value", "email", "enabled"]
+# How the activity log names what changed ("value" is called "watched": the key is shared by every app).
+audit.FIELD_NAMES.update({
+    "sensitivity": gettext_lazy("sensitivity"), "min_mentions": gettext_lazy("minimum of mentions"),
+    "watched": gettext_lazy("author or keyword query"), "email": gettext_lazy("also by e-mail"),
+    "enabled": gettext_lazy("enabled"), "topic": gettext_lazy("topic"),
+    "summary": gettext_lazy("what happened"), "lessons": gettext_lazy("what we learned"),
+})
+
+
+def _rule_snapshot(rule: AlertRule | None) -> dict | None:
+    data = audit.snapshot(rule, RULE_FIELDS)
+    if data is not None:
+        data["watched"] = data.pop("value")
+    return data
 
 
 @transaction.atomic
@@ -142,7 +156,7 @@ def do_save_rule(membership: Membership, data: RuleData, rule: AlertRule | None 
         raise PermissionDenied
     data = check_rule(membership, data, rule)
     now = timezone.now()
-    before = audit.snapshot(rule, RULE_FIELDS) if rule else None
+    before = _rule_snapshot(rule) if rule else None
     reads_again = rule is None or rule.kind != data.kind or rule.topic_id != getattr(data.topic, "pk", None)
     if rule is None:
         rule = AlertRule(workspace=membership.workspace, created_by=membership.user)
@@ -152,7 +166,7 @@ def do_save_rule(membership: Membership, data: RuleData, rule: AlertRule | None 
         rule.cursor = _start_cursor(rule.kind, membership.workspace_id, rule.topic_id)
     rule.next_check_at = now if rule.enabled else None
     rule.save()
-    after = audit.snapshot(rule, RULE_FIELDS)
+    after = _rule_snapshot(rule)
     audit.record(membership.workspace, membership.user, "alert_rule.create" if before is None else "alert_rule.update",
                  rule, before=before, after=after)
     return rule
@@ -179,7 +193,7 @@ def do_delete_rule(membership: Membership, rule: AlertRule) -> int:
         raise PermissionDenied
     kept = rule.alerts.count()
     audit.record(membership.workspace, membership.user, "alert_rule.delete", rule,
-                 before=audit.snapshot(rule, RULE_FIELDS), after={"alerts_kept": kept})
+                 before=_rule_snapshot(rule), after={"alerts_kept": kept})
     rule.delete()
     return kept
 
@@ -250,22 +264,26 @@ def alert_title(alert: Alert) -> str:
 
 
 def alert_summary(alert: Alert) -> str:
-    """One sentence on what was measured, in the active language."""
+    """One sentence on what was measured (at the peak hour), in the active language."""
     detail = alert.detail or {}
     if alert.kind == AlertRule.Kind.SPIKE:
-        return ngettext("%(count)s mention in an hour, usually %(usual)s (peak %(peak)s).",
-                        "%(count)s mentions in an hour, usually %(usual)s (peak %(peak)s).", alert.count) % {
-            "count": alert.count, "usual": _usual(alert.baseline), "peak": alert.peak}
-    if alert.kind == AlertRule.Kind.NEGATIVE:
-        return ngettext("%(count)s negative mention in an hour (%(share)s%% of the hour), usually %(usual)s.",
-                        "%(count)s negative mentions in an hour (%(share)s%% of the hour), usually %(usual)s.",
-                        alert.count) % {"count": alert.count, "share": round(100 * detail.get("share", 0)),
-                                        "usual": _usual(alert.baseline)}
-    if alert.kind == AlertRule.Kind.AUTHOR:
+        text = ngettext("Up to %(peak)s mention in an hour, usually %(usual)s.",
+                        "Up to %(peak)s mentions in an hour, usually %(usual)s.", alert.peak) % {
+            "peak": alert.peak, "usual": _usual(alert.baseline)}
+    elif alert.kind == AlertRule.Kind.NEGATIVE:
+        text = ngettext("Up to %(peak)s negative mention in an hour (%(share)s%% of the hour), usually %(usual)s.",
+                        "Up to %(peak)s negative mentions in an hour (%(share)s%% of the hour), usually %(usual)s.",
+                        alert.peak) % {"peak": alert.peak, "share": round(100 * detail.get("share", 0)),
+                                       "usual": _usual(alert.baseline)}
+    elif alert.kind == AlertRule.Kind.AUTHOR:
         return ngettext("%(count)s new message by %(value)s.", "%(count)s new messages by %(value)s.", alert.count) % {
             "count": alert.count, "value": "@" + detail.get("value", "")}
-    return ngettext("%(count)s new message matches “%(value)s”.", "%(count)s new messages match “%(value)s”.",
-                    alert.count) % {"count": alert.count, "value": detail.get("value", "")}
+    else:
+        return ngettext("%(count)s new message matches “%(value)s”.", "%(count)s new messages match “%(value)s”.",
+                        alert.count) % {"count": alert.count, "value": detail.get("value", "")}
+    if alert.ended_at is None and alert.count != alert.peak:
+        text += " " + _("Last hour: %(count)s.") % {"count": alert.count}
+    return text
 
 
 def decorate(alerts) -> list[Alert]:
@@ -469,15 +487,20 @@ def _new_messages(rule: AlertRule) -> tuple[list[int], int, bool]:
     """Ids of the messages new to this rule, the new cursor, and whether more are waiting."""
     if rule.topic_id:
         rows = list(Mention.objects.filter(topic_id=rule.topic_id, pk__gt=rule.cursor).order_by("pk")
-                    .values_list("pk", "item_id")[:MATCH_BATCH])
-    else:
-        from comptoir.stream.models import Item
+                    .values_list("pk", "item_id", "item__fetched_at")[:MATCH_BATCH])
+        if not rows:
+            return [], rule.cursor, False
+        # A topic whose past is read again (a new or edited query) makes new mentions of old messages: old news.
+        fresh = timezone.now() - OLD_NEWS
+        items = [item for _pk, item, fetched in rows if fetched >= fresh]
+        return list(dict.fromkeys(items)), rows[-1][0], len(rows) == MATCH_BATCH
+    from comptoir.stream.models import Item
 
-        rows = list(Item.objects.filter(workspace_id=rule.workspace_id, pk__gt=rule.cursor).order_by("pk")
-                    .values_list("pk", "pk")[:MATCH_BATCH])
-    if not rows:
+    ids = list(Item.objects.filter(workspace_id=rule.workspace_id, pk__gt=rule.cursor).order_by("pk")
+               .values_list("pk", flat=True)[:MATCH_BATCH])
+    if not ids:
         return [], rule.cursor, False
-    return list(dict.fromkeys(item for _pk, item in rows)), rows[-1][0], len(rows) == MATCH_BATCH
+    return ids, ids[-1], len(ids) == MATCH_BATCH
 
 
 def matching_items(rule: AlertRule, item_ids: list[int]) -> list[int]:
@@ -595,10 +618,6 @@ def make_workspace_rules_due(workspace_id: int) -> int:
     now = timezone.now()
     return AlertRule.objects.filter(workspace_id=workspace_id, enabled=True, next_check_at__gt=now).update(
         next_check_at=now)
-
-
-def open_count(workspace_id: int) -> int:
-    return Alert.objects.filter(workspace_id=workspace_id, status=Alert.Status.OPEN).count()
 
 
 def _kind(value: str) -> str:

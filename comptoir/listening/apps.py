@@ -21,4 +21,3 @@ class ListeningConfig(AppConfig):
         from . import shell
 
         register_count("mentions_to_review", shell.mentions_to_review)
-        register_count("open_alerts", shell.open_alerts)

@@ -1,12 +1,11 @@
 """What listening adds to the sidebar's counts, computed in the shell's one query (see
-``workspaces.context_processors.register_count``): the mentions left to review, the open alerts."""
+``workspaces.context_processors.register_count``): the mentions left to review."""
 
 from datetime import timedelta
 
 from django.db import connection
-from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models import IntegerField
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 BADGE_CAP = 999
@@ -24,13 +23,3 @@ def mentions_to_review(workspace, perms):
         "JOIN listening_topic t ON t.id = m.topic_id JOIN stream_item i ON i.id = m.item_id "
         "WHERE m.workspace_id = %s AND m.published_at >= %s AND t.archived_at IS NULL AND i.reviewed = %s "
         "LIMIT %s) AS x", [workspace.pk, since, False, BADGE_CAP + 1], output_field=IntegerField())
-
-
-def open_alerts(workspace, perms):
-    if "stream.view" not in perms:
-        return None
-    from .models import Alert
-
-    rows = (Alert.objects.filter(workspace=OuterRef("pk"), status=Alert.Status.OPEN).order_by().values("workspace")
-            .annotate(n=Count("pk")).values("n"))
-    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)

@@ -11,7 +11,22 @@ import zoneinfo
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from django.db.models import Case, CharField, Count, F, Max, Min, Q, QuerySet, Subquery, Sum, Value, When
+from django.db import connection
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    Func,
+    Max,
+    Min,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, Concat, Lower, StrIndex, Substr, TruncDay, TruncHour
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +38,7 @@ from .models import Mention, Topic
 PERIODS = {"7d": 7, "30d": 30, "90d": 90}
 MAX_CUSTOM_DAYS = 366
 HOURLY_UP_TO = timedelta(days=2)
+SHARE_FROM = 3  # mentions in an hour before its share of negative ones is drawn
 TOP = 10
 SENTIMENTS = ("positive", "neutral", "negative", "")
 SENTIMENT_LABELS = {"positive": _("Positive"), "neutral": _("Neutral"), "negative": _("Negative"), "": _("Not read yet")}
@@ -159,18 +175,63 @@ def _buckets(period: Period, zone) -> list:
     return [period.first_day + timedelta(days=d) for d in range((period.last_day - period.first_day).days + 1)]
 
 
+def _offsets(zone, start: datetime, end: datetime) -> list[tuple[datetime, timedelta]]:
+    """The zone's UTC offset over [start, end): (from, offset) at start and at each change (summer time)."""
+    def offset(t: datetime) -> timedelta:
+        return t.astimezone(zone).utcoffset() or timedelta(0)
+
+    changes = [(start, offset(start))]
+    t = start
+    while t < end:
+        after = min(t + timedelta(hours=1), end)
+        if offset(after) != changes[-1][1]:
+            low, high = t, after  # the change is in this hour: find its minute
+            while high - low > timedelta(minutes=1):
+                middle = low + (high - low) / 2
+                low, high = (middle, high) if offset(middle) == changes[-1][1] else (low, middle)
+            changes.append((high, offset(high)))
+        t = after
+    return changes
+
+
+def local_day(zone, start: datetime, end: datetime):
+    """The reader's calendar day of ``published_at``, as an expression the database computes.
+
+    SQLite's own ``date(…, '+120 minutes')`` per stretch of constant offset: Django's day truncation there
+    calls Python for every row (about 9 µs each, most of the dashboard's time at 100,000 mentions).
+    """
+    if connection.vendor != "sqlite":
+        return TruncDay("published_at", tzinfo=zone)
+
+    def shifted(delta: timedelta):
+        minutes = int(delta.total_seconds() // 60)
+        return Func(F("published_at"), Value(f"{minutes:+d} minutes"), function="date", output_field=CharField())
+
+    changes = _offsets(zone, start, end)
+    if len(changes) == 1:
+        return shifted(changes[0][1])
+    whens = [When(published_at__lt=until, then=shifted(delta)) for (_s, delta), (until, _d) in zip(changes, changes[1:], strict=False)]
+    return Case(*whens, default=shifted(changes[-1][1]), output_field=CharField())
+
+
 def _series(once: QuerySet, period: Period, zone) -> dict:
     """Mentions per day (per hour for two days or less), stacked by sentiment."""
-    trunc = TruncHour("published_at", tzinfo=zone) if period.hourly else TruncDay("published_at", tzinfo=zone)
+    if period.hourly:
+        trunc = TruncHour("published_at", tzinfo=zone)
+    else:
+        trunc = local_day(zone, period.start, period.end)
     rows = once.annotate(bucket=trunc).values("bucket", "sentiment").annotate(n=Count("pk")).order_by()
     counts: dict = {}
     for row in rows:
         bucket = row["bucket"]
-        key = bucket.astimezone(UTC) if period.hourly else bucket.astimezone(zone).date()
+        if isinstance(bucket, str):
+            key = date.fromisoformat(bucket)
+        else:
+            key = bucket.astimezone(UTC) if period.hourly else bucket.astimezone(zone).date()
         sentiment = row["sentiment"] if row["sentiment"] in SENTIMENTS else ""
         counts.setdefault(key, dict.fromkeys(SENTIMENTS, 0))[sentiment] += row["n"]
     buckets = _buckets(period, zone)
-    labels = [timezone.localtime(b, zone).strftime("%H:%M") if period.hourly else b.isoformat() for b in buckets]
+    labels = [timezone.localtime(b, zone).strftime("%Y-%m-%dT%H:%M") if period.hourly else b.isoformat() for b in buckets]
     table = []
     for bucket, label in zip(buckets, labels, strict=True):
         c = counts.get(bucket, dict.fromkeys(SENTIMENTS, 0))
@@ -272,11 +333,13 @@ def incident_series(incident, tz: str, now: datetime | None = None) -> dict:
     for bucket in buckets:
         n, negative = counts.get(bucket, (0, 0))
         when = timezone.localtime(bucket, zone) if hourly else bucket
-        label = when.strftime("%d/%m %H:%M") if hourly else when.isoformat()
+        label = when.strftime("%Y-%m-%dT%H:%M") if hourly else when.isoformat()
         table.append({"when": when, "label": label, "count": n, "negative": negative,
                       "negative_share": round(100 * negative / n) if n else None})
+    # The chart draws the share only where there are enough mentions for it to mean something.
+    share = [r["negative_share"] if r["count"] >= SHARE_FROM else None for r in table]
     return {"labels": [r["label"] for r in table], "counts": [r["count"] for r in table],
-            "negative_share": [r["negative_share"] for r in table], "rows": table, "hourly": hourly}
+            "negatives": [r["negative"] for r in table], "negative_share": share, "rows": table, "hourly": hourly}
 
 
 def incident_figures(incident, tz: str) -> dict:

@@ -31,6 +31,8 @@ def _counts(workspace, with_stream: bool, perms: frozenset = frozenset()) -> dic
     counts = {"n_team": counted(Membership.objects.filter(workspace=OuterRef("pk"))), "n_channels": counted(channels),
               "n_channel_errors": counted(channels.filter(status="error")), "n_source_errors": counted(sources)}
     if with_stream:
+        # Listening's open alerts (through the reverse relation: the shell imports no job app).
+        counts["n_open_alerts"] = counted(workspace.alerts.model.objects.filter(workspace=OuterRef("pk"), status="open"))
         # Messages nobody reviewed yet, counted no further than the badge shows ("999+").
         table = workspace.items.model._meta.db_table
         counts["n_unreviewed"] = RawSQL(  # noqa: S611 - constant table name, values as parameters

@@ -11,11 +11,16 @@
     return node ? JSON.parse(node.textContent) : null;
   }
 
-  function dayLabel(label) {
-    // Days come as 2026-03-01 (the reader's calendar day); hours as 14:00 already.
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(label)) { return label; }
-    const [y, m, d] = label.split("-").map(Number);
-    return day.format(new Date(y, m - 1, d));
+  // Labels come in the reader's time zone: days as 2026-03-01, hours as 2026-03-01T14:00.
+  function labels(list) {
+    const days = new Set(list.map((l) => l.slice(0, 10)));
+    return list.map((label) => {
+      const [y, m, d] = label.slice(0, 10).split("-").map(Number);
+      const date = day.format(new Date(y, m - 1, d));
+      if (label.length === 10) { return date; }
+      const hour = label.slice(11, 16);
+      return days.size > 1 ? `${date} ${hour}` : hour;
+    });
   }
 
   const base = {
@@ -42,7 +47,7 @@
       const volume = data.volume;
       return new window.Chart(canvas, {
         type: "bar",
-        data: { labels: volume.labels.map(dayLabel),
+        data: { labels: labels(volume.labels),
                 datasets: volume.datasets.map((d) => ({ label: d.label, data: d.data, backgroundColor: d.color, stack: "s" })) },
         options: { ...base, scales: { x: { stacked: true, grid: { display: false }, ticks: { maxRotation: 0, autoSkipPadding: 12 } },
                                       y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } },
@@ -62,14 +67,15 @@
     },
     incident(canvas, data) {
       return new window.Chart(canvas, {
-        data: { labels: data.labels.map(dayLabel), datasets: [
-          { type: "bar", label: data.names.count, data: data.counts, backgroundColor: "#d9572b", yAxisID: "y" },
-          { type: "line", label: data.names.negative, data: data.negative_share, borderColor: "#c92a2a",
-            backgroundColor: "#c92a2a", yAxisID: "share", spanGaps: true, pointRadius: 2, tension: 0.2 },
+        data: { labels: labels(data.labels), datasets: [
+          { type: "bar", label: data.names.negatives, data: data.negatives, backgroundColor: "#c92a2a", stack: "m", yAxisID: "y" },
+          { type: "bar", label: data.names.others, data: data.others, backgroundColor: "#f0a27f", stack: "m", yAxisID: "y" },
+          { type: "line", label: data.names.share, data: data.negative_share, borderColor: "#7a1a12",
+            backgroundColor: "#7a1a12", yAxisID: "share", spanGaps: false, pointRadius: 2, tension: 0 },
         ] },
         options: { ...base, scales: {
-          x: { grid: { display: false }, ticks: { maxRotation: 0, autoSkipPadding: 12 } },
-          y: { beginAtZero: true, ticks: { precision: 0 } },
+          x: { stacked: true, grid: { display: false }, ticks: { maxRotation: 0, autoSkipPadding: 12 } },
+          y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } },
           share: { position: "right", min: 0, max: 100, grid: { display: false }, ticks: { callback: (v) => `${v} %` } },
         } },
       });

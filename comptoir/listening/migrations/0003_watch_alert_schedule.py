@@ -5,6 +5,14 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def schedule_enabled_rules(apps, schema_editor):
+    """Rules made before the schedule existed are checked at the clock's next tick."""
+    from django.utils import timezone
+
+    apps.get_model("listening", "AlertRule").objects.filter(enabled=True, next_check_at__isnull=True).update(
+        next_check_at=timezone.now())
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -48,4 +56,5 @@ class Migration(migrations.Migration):
             name='next_check_at',
             field=models.DateTimeField(blank=True, db_index=True, null=True),
         ),
+        migrations.RunPython(schedule_enabled_rules, migrations.RunPython.noop),
     ]

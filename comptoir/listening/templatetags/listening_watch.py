@@ -15,15 +15,8 @@ def signed(value, decimals: int = 0) -> str:
         number = float(value)
     except (TypeError, ValueError):
         return "—"
-    shown = number_format(abs(number), decimal_pos=int(decimals))
+    shown = number_format(abs(number), decimal_pos=int(decimals), force_grouping=True)
     if round(number, int(decimals)) == 0:
         return number_format(0, decimal_pos=int(decimals))
     return ("+" if number > 0 else "−") + shown
 
-
-@register.simple_tag
-def open_alerts_count(workspace) -> int:
-    """Open alerts of the workspace, for the sidebar (one small query on the alerts' index)."""
-    from comptoir.listening.alerts import open_count
-
-    return open_count(workspace.pk) if workspace is not None else 0

@@ -93,9 +93,9 @@ def test_an_alert_is_mailed_once_to_the_listening_managers_in_their_language(
     alert = Alert.objects.get()
     link = f"https://comptoir.example/w/velo/listening/alerts/{alert.pk}/"
     assert french["Subject"] == "[Les Amis du Vélo] Alerte : Pic de mentions · Vélo Lyon"
-    assert "150 mentions en une heure" in french.get_content() and link in french.get_content()
+    assert "Jusqu’à 150 mentions en une heure" in french.get_content() and link in french.get_content()
     assert english["Subject"] == "[Les Amis du Vélo] Alert: Spike of mentions · Vélo Lyon"
-    assert "150 mentions in an hour" in english.get_content() and link in english.get_content()
+    assert "Up to 150 mentions in an hour" in english.get_content() and link in english.get_content()
     assert analyst.email not in str(received)
     alert.refresh_from_db()
     assert alert.emailed_at is not None

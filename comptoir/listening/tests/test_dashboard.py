@@ -97,7 +97,7 @@ def test_a_topic_filter_and_a_day_by_the_hour(workspace, known):
     day = stats.period_for("custom", "Europe/Paris", since=date(2026, 3, 7), until=date(2026, 3, 7))
     board = stats.dashboard(workspace, day, "Europe/Paris", now=NOW)
     assert board.series["hourly"] and len(board.series["labels"]) == 24
-    assert board.series["labels"][23] == "23:00" and board.series["rows"][23]["total"] == 1
+    assert board.series["labels"][23] == "2026-03-07T23:00" and board.series["rows"][23]["total"] == 1
 
 
 def test_the_day_clocks_change_has_23_hours(workspace, known):
@@ -134,3 +134,20 @@ def test_the_dashboard_costs_a_handful_of_queries(workspace, cm, as_user, known,
     client.get("/w/velo/")
     with django_assert_max_num_queries(18):
         assert client.get("/w/velo/listening/dashboard/?period=90d").status_code == 200
+
+
+@pytest.mark.parametrize("tz, expected", [
+    # 28 March 23:30 UTC is 29 March in Paris (winter, +1); 29 March 22:30 UTC is 30 March (summer, +2).
+    ("Europe/Paris", [1, 2, 1]),
+    # India is 5 h 30 ahead: 29 March 18:45 UTC is already 30 March there.
+    ("Asia/Kolkata", [1, 1, 2]),
+    ("UTC", [2, 2, 0]),
+])
+def test_days_follow_summer_time_and_half_hour_zones(workspace, tz, expected):
+    brand = wd.topic(workspace, "Vélo Lyon")
+    at = [datetime(2026, 3, 28, 10, tzinfo=UTC), datetime(2026, 3, 28, 23, 30, tzinfo=UTC),
+          datetime(2026, 3, 29, 18, 45, tzinfo=UTC), datetime(2026, 3, 29, 22, 30, tzinfo=UTC)]
+    wd.mention(brand, wd.store(wd.source(workspace), [wd.Msg(t) for t in at]))
+    period = stats.period_for("custom", tz, since=date(2026, 3, 28), until=date(2026, 3, 30))
+    board = stats.dashboard(workspace, period, tz, now=NOW)
+    assert [r["total"] for r in board.series["rows"]] == expected

@@ -341,6 +341,7 @@ def test_do_curate_refuses_other_workspaces_and_readers(world, analyst, other_wo
 def test_every_change_reads_as_a_sentence_in_the_activity_log(world, cm, workspace):
     member = membership_of(cm, workspace)
     rule = alerts.do_save_rule(member, alerts.RuleData(name="Auteur", kind="author", topic=None, value="jean"))
+    alerts.do_save_rule(member, alerts.RuleData(name="Auteur", kind="author", topic=None, value="paul", min_mentions=3), rule)
     alerts.do_set_rule_enabled(member, rule, False)
     alerts.do_close_alert(member, world["alert"])
     incidents.do_set_step_done(member, world["incident"], world["incident"].steps.first(), True, "")
@@ -355,6 +356,7 @@ def test_every_change_reads_as_a_sentence_in_the_activity_log(world, cm, workspa
         "Camille CM acknowledged the alert “Spike of mentions · Vélo Lyon”.",
         "Camille CM saved 1 message to share.",
         "Camille CM created the alert rule “Auteur” (Watched author).",
+        "Camille CM changed the alert rule “Auteur”: minimum of mentions, author or keyword query.",
         "Camille CM switched off the alert rule “Auteur”.",
         "Camille CM closed the alert “Spike of mentions · Vélo Lyon”.",
         "Camille CM ticked “Appeler la directrice de la communication” in the incident “Bad buzz”.",

@@ -85,3 +85,4 @@ def poisson(lam: float):
             k += 1
 
     return draw
+

@@ -184,8 +184,11 @@ def _figures(incident, tz) -> dict:
 
 
 def _chart(series: dict) -> dict:
-    return {"labels": series["labels"], "counts": series["counts"], "negative_share": series["negative_share"],
-            "names": {"count": _("Mentions"), "negative": _("Negative share (%)")}}
+    others = [n - neg for n, neg in zip(series["counts"], series.get("negatives", []), strict=True)]
+    return {"labels": series["labels"], "others": others, "negatives": series.get("negatives", []),
+            "negative_share": series["negative_share"],
+            "names": {"others": _("Other mentions"), "negatives": _("Negative mentions"),
+                      "share": _("Negative share (%)")}}
 
 
 @login_required
