@@ -1,8 +1,8 @@
 """The demo instance, assembled here from each app's own demo, in the order of their dependencies.
 
 ``workspaces`` creates the accounts, the two workspaces and their channels; ``stream`` then adds the
-messages of the Fil to those workspaces. No app imports another app's demo: a new job app adds its
-own ``demo.py`` and one line below.
+messages of the Fil to those workspaces; ``listening`` their topics of watch and a month of mentions.
+No app imports another app's demo: a new job app adds its own ``demo.py`` and one line below.
 """
 
 import argparse
@@ -11,11 +11,13 @@ import os
 
 def create(reset: bool = False) -> list[tuple[str, str]]:
     """Create the demo (or put it back as new with ``reset``); return the (e-mail, role) of its accounts."""
+    from comptoir.listening import demo as listening_demo
     from comptoir.stream import demo as stream_demo
     from comptoir.workspaces import demo as workspaces_demo
 
     accounts = workspaces_demo.create_demo(reset=reset)
     stream_demo.add_demo_items()
+    listening_demo.add_demo()
     return accounts
 
 

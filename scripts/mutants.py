@@ -34,6 +34,9 @@ ARTIFACT_TESTS = ["comptoir/understanding/tests/test_artifacts.py"]
 HISTORY_TESTS = ["comptoir/stream/tests/test_history_kept.py"]
 SEARCH_TESTS = ["comptoir/stream/tests/test_search.py", "comptoir/stream/tests/test_fil.py"]
 HOSTILE_TESTS = ["comptoir/tests/test_hostile_input.py", "-k", "not connect_forms"]
+LISTENING_TESTS = ["comptoir/listening/tests/test_matching.py", "comptoir/listening/tests/test_topics.py",
+                   "comptoir/listening/tests/test_mentions.py", "-p", "no:randomly"]
+LISTENING_JOURNEY = ["comptoir/listening/tests/test_listening_browser.py", "-k", "creates_a_topic"]
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,33 @@ MUTANTS = [
     Mutant("dependencies: serving imports a training library", "comptoir/understanding/model.py",
            "import numpy as np\n", "import numpy as np\nimport scipy.sparse  # noqa: F401\n",
            ["comptoir/tests/test_dependencies.py"]),
+    # Listening: a topic's queries make mentions in its own workspace, from its own sources, and follow its edits.
+    Mutant("listening: another workspace's queries make mentions here", "comptoir/listening/tasks.py",
+           "if topic_id is None or topics.get(topic_id) != item.workspace_id:", "if topic_id is None:", LISTENING_TESTS),
+    Mutant("listening: a topic's sources are ignored", "comptoir/listening/tasks.py",
+           "if allowed and item.source_id not in allowed:", "if False:", LISTENING_TESTS),
+    Mutant("listening: a rematch keeps what no longer matches", "comptoir/listening/tasks.py",
+           "        if gone:\n", "        if False:\n", LISTENING_TESTS),
+    Mutant("listening: edited queries are never compiled again", "comptoir/listening/tasks.py",
+           "if current is not None and current.version == version:", "if current is not None:", LISTENING_TESTS),
+    Mutant("listening: a corrected sentiment stays off the mentions", "comptoir/listening/signals.py",
+           '    if task != "sentiment":\n        return\n', "    return\n", LISTENING_TESTS),
+    Mutant("listening: a query with a mistake is stored", "comptoir/listening/actions.py",
+           "        raise ValidationError(query_error_message(exc, shift=len(typed) - len(text)), code=\"query\") from exc",
+           "        return text, text", LISTENING_TESTS),
+    Mutant("listening: another workspace's topic opens", "comptoir/listening/views/topics.py",
+           "get_object_or_404(Topic, pk=topic_id, workspace=membership.workspace)", "get_object_or_404(Topic, pk=topic_id)",
+           LISTENING_TESTS),
+    Mutant("listening: the mentions' count forgets the scope", "comptoir/stream/query.py",
+           "            if self.searching and self.scope is None:\n                n = search.count(",
+           "            if self.searching:\n                n = search.count(", LISTENING_TESTS),
+    Mutant("listening: a search of the mentions pages forgets the scope", "comptoir/stream/query.py",
+           "inner = limit if self.scope is None else _INT64 - 1", "inner = limit", LISTENING_TESTS),
+    Mutant("listening: a new topic never reads the messages already here", "comptoir/listening/actions.py",
+           "    audit.record(membership.workspace, membership.user, \"topic.create\", topic, after=_snapshot(topic))\n"
+           "    _rematch_on_commit(topic)\n",
+           "    audit.record(membership.workspace, membership.user, \"topic.create\", topic, after=_snapshot(topic))\n",
+           LISTENING_JOURNEY),
     # Delivery mutants join this list when the delivery code lands.
 ]
 

@@ -109,6 +109,12 @@ class AlertRule(models.Model):
     enabled = models.BooleanField(_("enabled"), default=True)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The schedule is this row: the clock claims rules whose check is due (None: never, e.g. disabled).
+    next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    # A watched author or keyword reads only what is new: the last mention (with a topic) or message
+    # (without) it has read.
+    cursor = models.BigIntegerField(default=0)
 
     class Meta:
         ordering = ["name"]
@@ -142,6 +148,13 @@ class Alert(models.Model):
     emailed_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                         related_name="+")
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    # The incident is over (quiet again for a while): the next one opens a new alert.
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # It grew well past what the first e-mail said: the team got a second one.
+    escalated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-updated_at"]

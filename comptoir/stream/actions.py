@@ -225,6 +225,9 @@ def do_correct_label(membership: Membership, item, task: str, label: str):
         corrected_by=membership.user)
     audit.record(membership.workspace, membership.user, "item.correct_label", item, before={task: old},
                  after={task: label}, object_repr=item.text[:80])
+    from .signals import labels_corrected
+
+    labels_corrected.send(sender=Item, item_ids=[item.pk], task=task, label=label)
     return correction
 
 
@@ -334,8 +337,9 @@ VIEW_MAX = 30
 
 
 @transaction.atomic
-def do_save_view(membership: Membership, name: str, query: str):
-    """Save the Fil's current filters under ``name`` for this person (the same name replaces its filters)."""
+def do_save_view(membership: Membership, name: str, query: str, *, screen: str = "stream"):
+    """Save the current filters of a list screen (the Fil by default) under ``name`` for this person (the same
+    name on the same screen replaces its filters)."""
     from .models import SavedView
 
     name = " ".join(clean_text(str(name or "")).split())
@@ -345,12 +349,13 @@ def do_save_view(membership: Membership, name: str, query: str):
         raise ValidationError({"name": _("A view name has at most %(max)d characters.") % {"max": 60}})
     if len(query) > 2000:
         raise ValidationError({"name": _("These filters are too long to be saved.")})
-    views = SavedView.objects.filter(workspace_id=membership.workspace_id, user=membership.user)
+    views = SavedView.objects.filter(workspace_id=membership.workspace_id, user=membership.user, screen=screen)
     if not views.filter(name=name).exists() and views.count() >= VIEW_MAX:
         raise ValidationError({"name": _("You have %(max)d saved views already: delete one first.") % {"max": VIEW_MAX}})
     view, _created = SavedView.objects.update_or_create(workspace_id=membership.workspace_id, user=membership.user,
-                                                         name=name, defaults={"query": query})
-    audit.record(membership.workspace, membership.user, "view.save", view, after={"name": name, "query": query})
+                                                         screen=screen, name=name, defaults={"query": query})
+    audit.record(membership.workspace, membership.user, "view.save", view,
+                 after={"name": name, "query": query, "screen": screen})
     return view
 
 
@@ -358,5 +363,6 @@ def do_save_view(membership: Membership, name: str, query: str):
 def do_delete_view(membership: Membership, view) -> None:
     if view.workspace_id != membership.workspace_id or view.user_id != membership.user_id:
         raise PermissionDenied
-    audit.record(membership.workspace, membership.user, "view.delete", view, before={"name": view.name, "query": view.query})
+    audit.record(membership.workspace, membership.user, "view.delete", view,
+                 before={"name": view.name, "query": view.query, "screen": view.screen})
     view.delete()

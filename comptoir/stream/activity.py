@@ -51,6 +51,17 @@ audit.sentences({
     "item.untag": lambda e, n: ngettext("%(actor)s removed the tag “%(object)s” from %(count)s message.",
                                         "%(actor)s removed the tag “%(object)s” from %(count)s messages.",
                                         _count(e, "before")) % {**n, "count": _count(e, "before")},
-    "view.save": lambda e, n: _("%(actor)s saved the view “%(object)s” of the stream.") % n,
-    "view.delete": lambda e, n: _("%(actor)s deleted the view “%(object)s” of the stream.") % n,
+    "view.save": lambda e, n: _view_sentence(e, n, (e.after or {}).get("screen"), deleted=False),
+    "view.delete": lambda e, n: _view_sentence(e, n, (e.before or {}).get("screen"), deleted=True),
 })
+
+
+def _view_sentence(event, names, screen: str | None, *, deleted: bool) -> str:
+    from .screen import SCREENS
+
+    if not screen or screen == "stream":
+        return (_("%(actor)s deleted the view “%(object)s” of the stream.") if deleted
+                else _("%(actor)s saved the view “%(object)s” of the stream.")) % names
+    title = SCREENS[screen].title if screen in SCREENS else screen
+    return (_("%(actor)s deleted the view “%(object)s” of the list “%(screen)s”.") if deleted
+            else _("%(actor)s saved the view “%(object)s” of the list “%(screen)s”.")) % {**names, "screen": title}

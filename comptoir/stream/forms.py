@@ -42,9 +42,13 @@ class StreamFilterForm(forms.Form):
         "complaint": _("Complaint"), "reviewed": _("Reviewed"), "tag": _("Tag"), "author": _("Author"),
         "since": _("From"), "until": _("To"),
     }
+    # The filters under "More filters" (the group opens by itself when one of them is set).
+    MORE_FIELDS = ("kind", "lang", "toxicity", "spam", "complaint", "tag", "author", "since", "until")
 
-    def __init__(self, data, *args, **kwargs):
-        # Only the filters: other parameters of the page (page, format, view) are not this form's.
+    def __init__(self, data, *args, workspace=None, **kwargs):
+        # Only the filters: other parameters of the page (page, format, view) are not this form's. ``workspace``
+        # is for a screen's own filters that name the workspace's objects (listening: its topics).
+        self.workspace = workspace
         super().__init__({k: data.get(k, "") for k in self.base_fields}, *args, **kwargs)
         self.fields["source"].error_messages["invalid"] = _("Choose a channel or source from the list.")
         for name in ("since", "until"):

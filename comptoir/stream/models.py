@@ -233,17 +233,20 @@ class ItemTag(models.Model):
 
 
 class SavedView(models.Model):
-    """A person's saved filters of the Fil (their own; the built-in views are for everyone)."""
+    """A person's saved filters of a list screen (their own; the built-in views are for everyone)."""
 
     workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE, related_name="saved_views")
     user = models.ForeignKey("workspaces.User", on_delete=models.CASCADE, related_name="saved_views")
+    # Which screen of the one list ("stream" for the Fil, "mentions" for listening…): each has its own views.
+    screen = models.CharField(max_length=30, default="stream")
     name = models.CharField(_("name"), max_length=60)
     query = models.CharField(max_length=2000)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["workspace", "user", "name"], name="one_view_name_per_user")]
+        constraints = [models.UniqueConstraint(fields=["workspace", "user", "screen", "name"],
+                                               name="one_view_name_per_user_and_screen")]
 
     def __str__(self) -> str:
         return self.name

@@ -1,10 +1,14 @@
-"""The one list of messages behind the Fil (and, later, the inbox, listening and moderation screens).
+"""The one list of messages behind the Fil and every screen made of it (:mod:`comptoir.stream.screen`).
 
 :class:`ItemQuery` turns the filters of a page into keyset pages, counts and exports. Without a
 search it reads ``stream_item`` through the index that matches the filter (every filter column has
 one ending with ``sort_key``); with a search, the search index answers alone, already in order
 (:mod:`comptoir.stream.search`). Pages are keyset pages on ``sort_key``: page 50 costs what page 1
 costs. Counts stop at :data:`COUNT_CAP` and say so; the exact figure is computed on demand.
+
+A job app's ``scope`` (listening: the messages its topics matched) is not in the search index: with a
+scope, a search takes every match of the index and the database applies the scope to them, for pages
+and counts alike.
 """
 
 from __future__ import annotations
@@ -120,6 +124,8 @@ class ItemQuery:
         newest messages first, in time windows that grow (a week, a month, a year, everything)."""
         index = search.backend()
         few = isinstance(index, search.SqliteIndex) or self.count().exact
+        # The index keeps its first ``limit`` matches in order; under a scope it keeps them all, the database filters.
+        inner = limit if self.scope is None else _INT64 - 1
         ascending = after is not None
         windows = [None] if few or ascending else [*SEARCH_WINDOWS, None]
         top = (before >> 31) if before is not None else int(timezone.now().timestamp())
@@ -132,7 +138,7 @@ class ItemQuery:
                 if self.low is not None and self.low >= start:
                     window, start = None, self.low  # the filter's own range is narrower: this is the last pass
                 match.low = start
-            sql, params = index.condition(match, limit, ascending=ascending, few=few)
+            sql, params = index.condition(match, inner, ascending=ascending, few=few)
             found = items.extra(where=[sql], params=params)  # noqa: S610 - the index's SQL, values as parameters
             rows = list(reversed(found.order_by("sort_key")[:limit])) if ascending else list(found.order_by("-sort_key")[:limit])
             if len(rows) == limit or window is None:
@@ -152,19 +158,28 @@ class ItemQuery:
         newer = items[0].sort_key if before is not None and items else None
         return Page(items, newer, older)
 
+    def _scoped_search(self) -> QuerySet:
+        """Every match of the search, with the scope and the filters applied by the database."""
+        sql, params = search.backend().condition(self._match(), _INT64 - 1, few=True)
+        return self.queryset().extra(where=[sql], params=params)  # noqa: S610 - the index's SQL, values as parameters
+
     def count(self, cap: int = COUNT_CAP) -> Count:
         """How many messages match: exact up to ``cap``, else ``cap`` and ``exact=False``. Counted once a query."""
         if cap not in self._counts:
-            if self.searching:
+            if self.searching and self.scope is None:
                 n = search.count(self._match(), cap + 1)
+            elif self.searching:
+                n = self._scoped_search().values("sort_key")[: cap + 1].count()
             else:  # the sort keys alone: the filter's index answers without reading the rows
                 n = self.queryset().values("sort_key")[: cap + 1].count()
             self._counts[cap] = Count(min(n, cap), n <= cap)
         return self._counts[cap]
 
     def exact_count(self) -> int:
-        if self.searching:
+        if self.searching and self.scope is None:
             return search.count(self._match(), _INT64 - 1)
+        if self.searching:
+            return self._scoped_search().count()
         return self.queryset().count()
 
     def export(self, chunk: int = EXPORT_CHUNK) -> Iterator[Item]:

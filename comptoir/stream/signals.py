@@ -1,8 +1,21 @@
-"""A channel's source follows the channel (workspaces cannot import stream, so the stream listens)."""
+"""The stream's signals, and how it follows the channels (workspaces cannot import stream, so the stream listens).
 
+Job apps read what comes in without the stream importing them: they connect to these signals.
+
+* :data:`items_analysed` — sent by ``tasks.analyse_items`` once understanding has labelled new messages,
+  inside the transaction that stores the labels, with ``item_ids`` (the messages just analysed). A receiver
+  that starts work enqueues it with ``transaction.on_commit``.
+* :data:`labels_corrected` — sent by ``actions.do_correct_label`` when a person corrects a label, inside the
+  transaction, with ``item_ids``, ``task`` (sentiment, intent…) and ``label`` (the new value).
+"""
+
+from django.dispatch import Signal
 from django.utils import timezone
 
 from comptoir.connectors.base import registered_networks
+
+items_analysed = Signal()
+labels_corrected = Signal()
 
 
 def channel_saved(sender, instance, created: bool, **kwargs) -> None:

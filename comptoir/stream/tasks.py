@@ -13,6 +13,7 @@ from comptoir.lib.i18n import gettext as _
 
 from .models import Item, Source
 from .search import index_items
+from .signals import items_analysed
 
 logger = logging.getLogger("comptoir.stream")
 
@@ -119,8 +120,11 @@ ANALYSIS_FIELDS = ["language", "sentiment", "toxicity", "toxicity_category", "sp
 
 
 @task(queue_name="nlp")
-def analyse_items(item_ids: list[int]) -> int:
-    """Run the understanding cascade on items not analysed yet; owned channels get the full cascade. Idempotent."""
+def analyse_items(item_ids: list[int], fast: bool = False) -> int:
+    """Run the understanding cascade on items not analysed yet; owned channels get the full cascade. Idempotent.
+
+    ``fast``: the fast pass only, never the embeddings (the demo reads its month of messages in well under a second).
+    """
     from comptoir.understanding.pipeline import analyse_many
 
     items = list(Item.objects.filter(pk__in=item_ids, analysed_at__isnull=True).select_related("source", "workspace"))
@@ -131,12 +135,19 @@ def analyse_items(item_ids: list[int]) -> int:
             continue
         texts = [f"{i.title}\n{i.text}".strip() for i in group]
         fallback = group[0].source.language or group[0].workspace.language
-        for item, a in zip(group, analyse_many(texts, owned=owned, fallback_lang=fallback), strict=True):
+        for item, a in zip(group, analyse_many(texts, owned=owned and not fast, fallback_lang=fallback, fast=fast),
+                           strict=True):
             item.language = item.language or a.lang
             item.sentiment, item.toxicity, item.toxicity_category = a.sentiment, a.toxicity, a.toxicity_category
             item.spam, item.complaint, item.intent = a.spam, a.complaint, a.intent
             item.topics, item.scores, item.model_version, item.analysed_at = a.topics, a.scores, a.model_version, now
     with transaction.atomic():
-        Item.objects.bulk_update(items, ANALYSIS_FIELDS, batch_size=200)
+        # One UPDATE a message: bulk_update's CASE expressions over eleven fields (two of them JSON) cost ten times
+        # more to build than these cost to run (450 messages: 1.8 s against 0.17 s on SQLite).
+        for item in items:
+            Item.objects.filter(pk=item.pk).update(**{name: getattr(item, name) for name in ANALYSIS_FIELDS})
         index_items([i.pk for i in items])  # the labels are search and filter tokens
+        if items:
+            # Listening matches its topics' queries on what was just read (it needs the language).
+            items_analysed.send(sender=Item, item_ids=[i.pk for i in items])
     return len(items)

@@ -4,13 +4,8 @@ from . import fil, hooks, views
 
 urlpatterns = [
     path("hooks/webhook/<int:channel_id>/", hooks.receive, name="webhook_receive"),
-    path("w/<slug:slug>/stream/", fil.stream, name="stream"),
-    path("w/<slug:slug>/stream/count/", fil.stream_count, name="stream_count"),
+    *fil.FIL.urlpatterns("w/<slug:slug>/stream/"),
     path("w/<slug:slug>/stream/badge/", fil.badge, name="stream_badge"),
-    path("w/<slug:slug>/stream/bulk/", fil.bulk, name="stream_bulk"),
-    path("w/<slug:slug>/stream/views/", fil.view_save, name="stream_view_save"),
-    path("w/<slug:slug>/stream/views/<int:view_id>/delete/", fil.view_delete, name="stream_view_delete"),
-    path("w/<slug:slug>/stream/items/<int:item_id>/", fil.item_detail, name="item_detail"),
     path("w/<slug:slug>/stream/items/<int:item_id>/correct/", fil.item_correct, name="item_correct"),
     path("w/<slug:slug>/stream/items/<int:item_id>/review/", fil.item_review, name="item_review"),
     path("w/<slug:slug>/stream/items/<int:item_id>/tag/", fil.item_tag, name="item_tag"),

@@ -60,16 +60,17 @@ def test_no_app_imports_another_apps_demo():
 def test_the_demo_has_both_workspaces_their_channels_and_their_fil(db):
     accounts = demo.create()
     assert [email for email, _role in accounts] == [email for email, _name, _role in DEMO_ACCOUNTS]
-    for slug, (_label, _lang, rows) in MESSAGES.items():
+    for slug, (label, _lang, rows) in MESSAGES.items():
         workspace = Workspace.objects.get(slug=slug, is_demo=True)
         assert workspace.channels.exists()
-        assert Item.objects.filter(workspace=workspace, analysed_at__isnull=False).count() == len(rows)
+        assert Item.objects.filter(workspace=workspace, source__label=label, analysed_at__isnull=False).count() == len(rows)
 
 
 def test_the_demo_is_created_on_the_first_start_only(db):
     assert demo.create_if_empty() is True
     assert demo.create_if_empty() is False
-    assert Item.objects.filter(source__network="demo").count() == sum(len(rows) for _l, _g, rows in MESSAGES.values())
+    labels = [label for label, _g, _rows in MESSAGES.values()]
+    assert Item.objects.filter(source__label__in=labels).count() == sum(len(rows) for _l, _g, rows in MESSAGES.values())
 
 
 def test_demo_reset_puts_channels_and_messages_back_as_new(db, capsys):
@@ -79,14 +80,14 @@ def test_demo_reset_puts_channels_and_messages_back_as_new(db, capsys):
     owner = Membership.objects.select_related("workspace", "user").get(workspace=velo, role="owner")
     for channel in Channel.objects.filter(workspace=velo):
         workspace_actions.do_remove_channel(owner, channel)
-    source = Source.objects.get(workspace=velo, network="demo")
+    source = Source.objects.get(workspace=velo, network="demo", label=MESSAGES["velo-lyon"][0])
     Source.objects.filter(pk=source.pk).update(removed_at=timezone.now())
     stream_actions.do_erase_messages(owner, source, source.label)
-    assert not Item.objects.filter(workspace=velo).exists()
+    assert not Item.objects.filter(workspace=velo, source__label=MESSAGES["velo-lyon"][0]).exists()
     assert demo.main(["--reset"]) == 0
     velo = Workspace.objects.get(slug="velo-lyon")
     assert velo.channels.count() == 4
-    assert Item.objects.filter(workspace=velo).count() == len(MESSAGES["velo-lyon"][2])
+    assert Item.objects.filter(workspace=velo, source__label=MESSAGES["velo-lyon"][0]).count() == len(MESSAGES["velo-lyon"][2])
     out = capsys.readouterr().out
     assert f"password: {DEMO_PASSWORD}" in out and "camille@demo.comptoir.test" in out
 

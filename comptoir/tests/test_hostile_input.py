@@ -31,6 +31,7 @@ KEYS = ["q", "source", "kind", "lang", "sentiment", "intent", "toxicity", "spam"
         "full_name", "password", "username", "label", "task", "next", "confirmation", "token", "preset",
         "date_order", "text_column", "channel-label", "channel-language", "test", "old_password",
         "new_password1", "new_password2", "workspace", "save_account", "create_token", "streams", "hashtags",
+        "topic", "reach", "color", "queries", "sources", "archived", "items", "add_query",
         "csrfmiddlewaretoken"]
 
 
@@ -58,11 +59,32 @@ def world(workspace, owner, cm):
     token, _secret = actions.do_create_api_token(owner, workspace, "outil")
     view = stream_actions.do_save_view(membership_of(owner, workspace), "Réclamations", "complaint=complaint")
     return {
+        **_listening_world(workspace, cm, Item.objects.get()),
         "view_id": view.pk, "uidb64": "MQ",
         "slug": "velo", "item_id": Item.objects.get().pk, "source_id": feed.pk, "channel_id": csv.pk,
         "member_id": Membership.objects.get(workspace=workspace, user__email__startswith="ines").pk,
         "invitation_id": invitation.pk, "token_id": token.pk, "token": raw, "network": "rss", "hook": hook,
     }
+
+
+def _listening_world(workspace, cm, item) -> dict:
+    """A topic, an alert, a rule, an incident with its checklist, a playbook step and a saved content (listening's
+    routes)."""
+    from comptoir.listening import actions as actions_listening
+    from comptoir.listening import curation, incidents
+    from comptoir.listening.models import Alert, AlertRule
+
+    member = membership_of(cm, workspace)
+    rule = AlertRule.objects.create(workspace=workspace, name="Pic", kind="spike")
+    alert = Alert.objects.create(workspace=workspace, rule=rule, kind="spike", count=30, peak=30)
+    alert.items.add(item)
+    step = incidents.do_add_playbook_step(member, incidents.StepData("call", "Appeler la présidente", "06 00 00 00 00"))
+    incident = incidents.do_open_incident(member, incidents.IncidentData(title="Bad buzz", alert=alert))
+    curation.do_curate(member, [item.pk], "À relayer")
+    topic = actions_listening.do_create_topic(member, name="Amis du Vélo", kind="brand", color="#2f6fdf",
+                                              queries=['"Amis du Vélo" OR #amisduvelo'])
+    return {"topic_id": topic.pk, "alert_id": alert.pk, "rule_id": rule.pk, "incident_id": incident.pk, "step_id": step.pk,
+            "curation_id": curation.Curation.objects.get().pk}
 
 
 def _url(route: str, world: dict) -> str:

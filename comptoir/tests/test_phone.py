@@ -25,6 +25,13 @@ def busy_workspace(workspace, owner, cm):
     store_fetched(feed, [FetchedItem(external_id=f"a{n}", kind=ItemKind.ARTICLE, title=LONG, text=LONG + " https://x.example/" + LONG,
                                      author=Author("rss", LONG[:80]), published_at=timezone.now()) for n in range(3)])
     actions.do_invite(membership_of(owner, workspace), "quelqu.un.avec.une.adresse.tres.longue@association.example", "analyst")
+    # A topic of watch whose name, description and queries do not break either, and its mentions.
+    from comptoir.listening import actions as listening_actions
+    from comptoir.listening import tasks as listening_tasks
+
+    listening_actions.do_create_topic(member, name="Veille " + LONG[:80], kind="competitor", color="#2f6fdf",
+                                      description=LONG, queries=[LONG, f'"{LONG[:60]}" OR #{LONG[:50]}'])
+    listening_tasks.match_items.call(list(feed.items.values_list("pk", flat=True)))
     return workspace
 
 
@@ -32,7 +39,10 @@ def test_no_page_of_the_sidebar_is_wider_than_a_phone(page, owner, busy_workspac
     page.set_viewport_size({"width": 390, "height": 844})
     log_in(page, owner)
     links = page.locator(".cpt-sidebar .cpt-nav a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
-    links += ["/account/", f"/w/{busy_workspace.slug}/stream/?item=1", f"/w/{busy_workspace.slug}/channels/connect/webhook/"]
+    topic = busy_workspace.topics.get()
+    links += ["/account/", f"/w/{busy_workspace.slug}/stream/?item=1", f"/w/{busy_workspace.slug}/channels/connect/webhook/",
+              f"/w/{busy_workspace.slug}/listening/topics/{topic.pk}/", f"/w/{busy_workspace.slug}/listening/topics/add/",
+              f"/w/{busy_workspace.slug}/listening/?topic={topic.pk}&item={topic.mentions.first().item_id}"]
     assert len(links) >= 8, links
     wide = {}
     for href in links:

@@ -1,9 +1,20 @@
+from collections.abc import Callable
+
 from django.conf import settings
 
 TO_REVIEW_CAP = 999
 
+# Counts the job apps add to the sidebar's one query (workspaces imports no job app, so they register here):
+# name → function(workspace, permissions of the member) giving an SQL expression of an integer, or None.
+EXTRA_COUNTS: dict[str, Callable] = {}
 
-def _counts(workspace, with_stream: bool) -> dict[str, int]:
+
+def register_count(name: str, expression: Callable) -> None:
+    """Add ``shell_counts.<name>`` to every page, computed in the shell's one query."""
+    EXTRA_COUNTS[name] = expression
+
+
+def _counts(workspace, with_stream: bool, perms: frozenset = frozenset()) -> dict[str, int]:
     """The sidebar's counts in one query (every page shows them)."""
     from django.db.models import Count, IntegerField, OuterRef, Subquery
     from django.db.models.expressions import RawSQL
@@ -20,11 +31,17 @@ def _counts(workspace, with_stream: bool) -> dict[str, int]:
     counts = {"n_team": counted(Membership.objects.filter(workspace=OuterRef("pk"))), "n_channels": counted(channels),
               "n_channel_errors": counted(channels.filter(status="error")), "n_source_errors": counted(sources)}
     if with_stream:
+        # Listening's open alerts (through the reverse relation: the shell imports no job app).
+        counts["n_open_alerts"] = counted(workspace.alerts.model.objects.filter(workspace=OuterRef("pk"), status="open"))
         # Messages nobody reviewed yet, counted no further than the badge shows ("999+").
         table = workspace.items.model._meta.db_table
         counts["n_unreviewed"] = RawSQL(  # noqa: S611 - constant table name, values as parameters
             f"SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE workspace_id = %s AND reviewed = %s LIMIT %s) AS t",  # noqa: S608
             [workspace.pk, False, TO_REVIEW_CAP + 1], output_field=IntegerField())
+    for name, make in EXTRA_COUNTS.items():
+        expression = make(workspace, perms)
+        if expression is not None:
+            counts[f"n_{name}"] = expression
     row = Workspace.objects.filter(pk=workspace.pk).values(**counts).get()
     counts = {name.removeprefix("n_"): value for name, value in row.items()}
     if with_stream:
@@ -46,7 +63,8 @@ def shell(request):
     counts = {}
     if membership is not None:
         workspace = membership.workspace
-        counts = _counts(workspace, with_stream="stream.view" in PERMISSIONS.get(membership.role, frozenset()))
+        perms = PERMISSIONS.get(membership.role, frozenset())
+        counts = _counts(workspace, with_stream="stream.view" in perms, perms=perms)
     return {
         "demo_mode": settings.COMPTOIR_DEMO,
         "my_memberships": memberships,

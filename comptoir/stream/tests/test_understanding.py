@@ -128,7 +128,7 @@ def test_a_demo_source_cannot_be_read(db, as_user):
     from comptoir.workspaces.models import User
 
     demo.create()
-    source = Source.objects.get(workspace__slug="velo-lyon", network="demo")
+    source = Source.objects.filter(workspace__slug="velo-lyon", network="demo").first()
     client = as_user(User.objects.get(email="camille@demo.comptoir.test"))
     response = client.post(f"/w/velo-lyon/sources/{source.pk}/", {"action": "resume"}, follow=True)
     assert "alert-danger" in response.content.decode()
