@@ -12,12 +12,14 @@ import os
 def create(reset: bool = False) -> list[tuple[str, str]]:
     """Create the demo (or put it back as new with ``reset``); return the (e-mail, role) of its accounts."""
     from comptoir.listening import demo as listening_demo
+    from comptoir.listening import demo_watch as listening_watch_demo
     from comptoir.stream import demo as stream_demo
     from comptoir.workspaces import demo as workspaces_demo
 
     accounts = workspaces_demo.create_demo(reset=reset)
     stream_demo.add_demo_items()
     listening_demo.add_demo()
+    listening_watch_demo.add_demo_watch()  # alerts, crises and curation on the month of mentions
     return accounts
 
 
