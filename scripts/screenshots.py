@@ -37,6 +37,14 @@ def main(base: str) -> None:
             page.screenshot(path=OUT / f"stream-search-fr{suffix}.png", full_page=width < 1000)
             page.goto("/w/velo-lyon/activity/")
             page.screenshot(path=OUT / f"activity-fr{suffix}.png", full_page=True)
+            for name, url in (("dashboard", "dashboard/"), ("mentions", ""), ("topics", "topics/"), ("alerts", "alerts/"),
+                              ("incidents", "incidents/")):
+                page.goto(f"/w/velo-lyon/listening/{url}")
+                page.wait_for_timeout(1200)  # Chart.js draws after load
+                page.screenshot(path=OUT / f"listening-{name}-fr{suffix}.png", full_page=name != "mentions" or width < 1000)
+            page.get_by_test_id("open-incidents").locator("a").first.click()  # the crisis under way
+            page.wait_for_timeout(1200)
+            page.screenshot(path=OUT / f"listening-incident-fr{suffix}.png", full_page=True)
             with page.expect_navigation():  # the menu submits itself; wait for the new page
                 page.get_by_test_id("language-select").select_option("en")
             page.goto("/w/maison-lumiere/")
@@ -47,6 +55,10 @@ def main(base: str) -> None:
             page.screenshot(path=OUT / f"stream-en{suffix}.png", full_page=width < 1000)
             page.goto("/w/maison-lumiere/activity/")
             page.screenshot(path=OUT / f"activity-en{suffix}.png", full_page=True)
+            for name, url in (("dashboard", "dashboard/"), ("curation", "curation/")):
+                page.goto(f"/w/maison-lumiere/listening/{url}")
+                page.wait_for_timeout(1200)
+                page.screenshot(path=OUT / f"listening-{name}-en{suffix}.png", full_page=True)
             with page.expect_navigation():  # the menu submits itself; wait for the new page
                 page.get_by_test_id("language-select").select_option("fr")
             page.context.close()

@@ -81,6 +81,8 @@ class Mention(models.Model):
             models.Index(fields=["item"], name="listening_mention_item"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.topic_id}:{self.item_id}"
 
 class AlertRule(models.Model):
     """When to warn the team: a volume spike, a surge of negative mentions, a watched author or keyword."""
@@ -160,6 +162,8 @@ class Alert(models.Model):
         ordering = ["-updated_at"]
         indexes = [models.Index(fields=["workspace", "status"], name="listening_alert_ws_status")]
 
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.started_at:%Y-%m-%d %H:%M})"
 
 class PlaybookStep(models.Model):
     """The workspace's crisis playbook: who to call, holding statements, things to do. Copied into each incident."""
@@ -226,6 +230,8 @@ class IncidentItem(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["incident", "item"], name="listening_incident_item_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.incident_id}:{self.item_id}"
 
 class IncidentStep(models.Model):
     """A playbook step as followed in one incident: done or not, by whom, with a note."""
@@ -242,6 +248,8 @@ class IncidentStep(models.Model):
     class Meta:
         ordering = ["position", "pk"]
 
+    def __str__(self) -> str:
+        return self.title
 
 class Curation(models.Model):
     """A mention or an article kept "to share", with the team's note; later a draft post in one click."""
