@@ -399,7 +399,7 @@ def evaluate_rule(rule_id: int, now: datetime | None = None, *, notify: bool = T
     """Evaluate one rule at ``now``: open, update or end its alert. Idempotent for a given ``now``."""
     now = now or timezone.now()
     with transaction.atomic():
-        rule = AlertRule.objects.select_for_update().select_related("topic", "workspace").filter(pk=rule_id).first()
+        rule = AlertRule.objects.select_for_update(of=("self",)).select_related("topic", "workspace").filter(pk=rule_id).first()
         if rule is None or not rule.enabled:
             return Outcome()
         if rule.kind in (AlertRule.Kind.SPIKE, AlertRule.Kind.NEGATIVE):

@@ -287,7 +287,7 @@ def _topics(mentions: QuerySet, topics: list[Topic]) -> list[dict]:
     rows = (mentions.values("topic").annotate(n=Count("pk"), positive=Count("pk", filter=Q(sentiment="positive")),
                                               neutral=Count("pk", filter=Q(sentiment="neutral")),
                                               negative=Count("pk", filter=Q(sentiment="negative")))
-            .order_by("-n")[:TOP])
+            .order_by("-n", "topic__name")[:TOP])
     result = []
     for r in rows:
         topic = by_id.get(r["topic"])

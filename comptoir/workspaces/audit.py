@@ -100,7 +100,8 @@ def changes(event: AuditEvent) -> list[tuple[str, str, str]]:
     before, after = event.before or {}, event.after or {}
     if not isinstance(before, dict) or not isinstance(after, dict):
         return []
-    keys = [k for k in dict.fromkeys([*before, *after]) if before.get(k) != after.get(k)]
+    # Sorted: PostgreSQL's jsonb does not keep the order the keys were written in, and both databases must read alike.
+    keys = sorted(k for k in {*before, *after} if before.get(k) != after.get(k))
     return [(str(FIELD_NAMES.get(k, k.replace("_", " "))), _value(before.get(k)), _value(after.get(k))) for k in keys]
 
 
