@@ -138,7 +138,8 @@ class ItemQuery:
                 if self.low is not None and self.low >= start:
                     window, start = None, self.low  # the filter's own range is narrower: this is the last pass
                 match.low = start
-            sql, params = index.condition(match, inner, ascending=ascending, few=few)
+            # The first window is short: walking it newest first beats asking the index for every match.
+            sql, params = index.condition(match, inner, ascending=ascending, few=few, walk=window == SEARCH_WINDOWS[0])
             found = items.extra(where=[sql], params=params)  # noqa: S610 - the index's SQL, values as parameters
             rows = list(reversed(found.order_by("sort_key")[:limit])) if ascending else list(found.order_by("-sort_key")[:limit])
             if len(rows) == limit or window is None:

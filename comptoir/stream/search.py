@@ -352,10 +352,13 @@ class Index:
         """How many messages match, counting no further than ``cap``."""
         raise NotImplementedError
 
-    def condition(self, match: Match, limit: int, ascending: bool = False, few: bool = False) -> tuple[str, list]:
+    def condition(self, match: Match, limit: int, ascending: bool = False, few: bool = False,
+                  walk: bool = False) -> tuple[str, list]:
         """A WHERE condition on ``stream_item`` keeping the first ``limit`` matches in order: one query a page.
 
         ``few``: the caller counted the matches and there are not many, so reading them all is cheap.
+        ``walk``: there are many, and the range is short: test the messages newest first instead of asking the
+        index for all the matches (PostgreSQL; SQLite's index answers in order anyway).
         """
         raise NotImplementedError
 
@@ -405,7 +408,7 @@ class SqliteIndex(Index):
             chunk = list(keys[start:start + 500])
             cursor.execute(f"DELETE FROM {self.TABLE} WHERE rowid IN ({', '.join(['%s'] * len(chunk))})", chunk)  # noqa: S608
 
-    def condition(self, match, limit, ascending=False, few=False):
+    def condition(self, match, limit, ascending=False, few=False, walk=False):
         where, params = self._range(match)
         order = "ASC" if ascending else "DESC"
         return (f'"stream_item"."sort_key" IN (SELECT rowid FROM {self.TABLE} WHERE {self.TABLE} MATCH %s{where} '  # noqa: S608
@@ -445,8 +448,13 @@ class PostgresIndex(Index):
         cursor.execute("ALTER TABLE stream_item ADD COLUMN IF NOT EXISTS search_vector tsvector")
         cursor.execute("CREATE INDEX IF NOT EXISTS stream_item_search_gin ON stream_item USING gin (search_vector)")
 
-    def _where(self, match: Match) -> tuple[str, list]:
+    def _where(self, match: Match, walk: bool = False) -> tuple[str, list]:
         sql = f"workspace_id = %s AND search_vector @@ to_tsquery('{self.CONFIG}', %s)"
+        if walk:
+            # The function form of @@ cannot use the GIN index: the planner walks the filter's sort_key index from
+            # the newest message and stops at the page's last match (a few thousand rows in a week of a busy
+            # workspace) instead of building the bitmap of every match (70 ms for 26,000 of a million).
+            sql = f"workspace_id = %s AND ts_match_vq(search_vector, to_tsquery('{self.CONFIG}', %s))"
         params: list = [match.workspace_id, self._tsquery(match)]
         for op, value in match.bounds():
             sql += f" AND sort_key {op} %s"
@@ -461,8 +469,8 @@ class PostgresIndex(Index):
     def forget(self, cursor, keys):
         pass  # the vector lives on the message's row and leaves with it
 
-    def condition(self, match, limit, ascending=False, few=False):
-        where, params = self._where(match)
+    def condition(self, match, limit, ascending=False, few=False, walk=False):
+        where, params = self._where(match, walk=walk)
         if few:
             # Few matches: read them all through the GIN index (OFFSET 0 keeps the planner from walking the
             # sort_key index hoping to meet them soon, which reads the whole table when they are rare).

@@ -233,6 +233,9 @@ def test_a_search_with_many_matches_walks_back_through_time_windows_in_order(wor
     ages = [1, 2, 10, 20, 45, 100, 200, 400, 800, 3]  # days: in the first week, the month, the year, beyond
     store_fetched(source, [FetchedItem(external_id=f"w{n}", kind=ItemKind.POST, text=f"Atelier vélo numéro {n}",
                                        published_at=now - timedelta(days=age)) for n, age in enumerate(ages)])
+    # Messages that do not match, newest of all: the first week is walked message by message, and must skip them.
+    store_fetched(source, [FetchedItem(external_id=f"other{n}", kind=ItemKind.POST, text=f"Balade du dimanche {n}",
+                                       published_at=now - timedelta(hours=n + 1)) for n in range(6)])
     query = ItemQuery(workspace, {"q": "atelier"})
     assert not query.count().exact
     seen, before = [], None
