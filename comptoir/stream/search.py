@@ -64,14 +64,34 @@ STOPWORDS = frozenset(
 )
 
 
+def _is_latin1(text: str) -> bool:
+    return max(text) <= "\xff"
+
+
 def _drop_marks(match: re.Match) -> str:
     return "".join(ch for ch in match.group() if not unicodedata.combining(ch))
+
+
+def _slow_fold_char(ch: str) -> str:
+    text = unicodedata.normalize("NFKD", ch.translate(_LIGATURES))
+    return "".join(c for c in text if not unicodedata.combining(c)).casefold()
+
+
+# French and English text is almost always Latin-1: each of its characters folds alone to one ASCII character
+# (é → e, À → a, NBSP → space), so one bytes.translate does the work of NFKD, mark removal and casefold. The
+# few that fold to several characters or to none (ß, æ, ¼, µ…) send the text the general way.
+_LATIN1_FOLDS = [_slow_fold_char(chr(code)) for code in range(256)]
+_LATIN1_TABLE = bytes(ord(f) if len(f) == 1 and f.isascii() else 0 for f in _LATIN1_FOLDS)
+_LATIN1_OTHERS = re.compile("[" + "".join(re.escape(chr(code)) for code, f in enumerate(_LATIN1_FOLDS)
+                                          if not (len(f) == 1 and f.isascii())) + "]")
 
 
 def fold(text: str) -> str:
     """Lower case, accents removed, ligatures spelled out, elisions split: what both sides of a search compare."""
     if text.isascii():
         text = text.lower()  # nothing to decompose, and lower() is casefold() on ASCII
+    elif _is_latin1(text) and not _LATIN1_OTHERS.search(text):
+        text = text.encode("latin-1").translate(_LATIN1_TABLE).decode("ascii")
     else:
         if _LIGATURE_CHARS.search(text):
             text = text.translate(_LIGATURES)

@@ -223,10 +223,20 @@ def spec_marked_words(text):
 FOLD_ALPHABET = "abcdjlmnqstuprsoie CDJLQ'’ʼ‘`´_-#@/.éÉèçœŒæßøłđıİſKﬁ\u0301\u034f\u0483\u00a0\t東京ǰẖ🚲x1"
 
 
+LATIN1 = "".join(map(chr, range(256)))
+
+
 @SETTINGS
-@given(st.text(alphabet=FOLD_ALPHABET, max_size=40) | st.text(max_size=30))
+@given(st.text(alphabet=FOLD_ALPHABET, max_size=40) | st.text(max_size=30) | st.text(alphabet=LATIN1, max_size=40))
 def test_the_faster_fold_folds_exactly_as_before(text):
     assert search.fold(text) == old_fold(text)
+
+
+def test_every_latin1_character_folds_as_before_alone_and_in_a_french_word():
+    # Latin-1 text takes a short cut (one bytes.translate): each of its 256 characters, alone and inside a word.
+    for ch in LATIN1:
+        for text in (ch, f"L'{ch}été À{ch}", ch * 3):
+            assert search.fold(text) == old_fold(text), repr(text)
 
 
 @SETTINGS
