@@ -75,6 +75,14 @@ def _name_key(name: str) -> str:
     return unicodedata.normalize("NFC", name).casefold()
 
 
+def check_managed(membership: Membership, obj) -> None:
+    """The member may manage listening, and ``obj`` (a rule, an alert, an incident, a step, a saved content…) belongs
+    to their workspace: otherwise PermissionDenied."""
+    check_perm(membership, roles.MANAGE_LISTENING)
+    if obj.workspace_id != membership.workspace_id:
+        raise PermissionDenied
+
+
 def _check_same_workspace(membership: Membership, topic: Topic) -> None:
     if topic.workspace_id != membership.workspace_id:
         raise PermissionDenied

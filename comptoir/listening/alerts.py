@@ -27,6 +27,7 @@ from comptoir.workspaces.actions import check_perm
 from comptoir.workspaces.models import Membership
 
 from . import detect
+from .actions import check_managed
 from .models import MAX_QUERY_LENGTH, Alert, AlertRule, Mention, Topic
 
 logger = logging.getLogger("comptoir.listening")
@@ -174,9 +175,7 @@ def do_save_rule(membership: Membership, data: RuleData, rule: AlertRule | None 
 
 @transaction.atomic
 def do_set_rule_enabled(membership: Membership, rule: AlertRule, enabled: bool) -> None:
-    check_perm(membership, roles.MANAGE_LISTENING)
-    if rule.workspace_id != membership.workspace_id:
-        raise PermissionDenied
+    check_managed(membership, rule)
     if rule.enabled == enabled:
         return
     rule.enabled = enabled
@@ -188,9 +187,7 @@ def do_set_rule_enabled(membership: Membership, rule: AlertRule, enabled: bool) 
 @transaction.atomic
 def do_delete_rule(membership: Membership, rule: AlertRule) -> int:
     """Delete a rule; the alerts it raised stay (they are the history). Returns how many alerts stay."""
-    check_perm(membership, roles.MANAGE_LISTENING)
-    if rule.workspace_id != membership.workspace_id:
-        raise PermissionDenied
+    check_managed(membership, rule)
     kept = rule.alerts.count()
     audit.record(membership.workspace, membership.user, "alert_rule.delete", rule,
                  before=_rule_snapshot(rule), after={"alerts_kept": kept})
@@ -200,16 +197,10 @@ def do_delete_rule(membership: Membership, rule: AlertRule) -> int:
 
 # Alerts: the team acknowledges and closes them. ------------------------------------------------------------
 
-def _check_alert(membership: Membership, alert: Alert) -> None:
-    check_perm(membership, roles.MANAGE_LISTENING)
-    if alert.workspace_id != membership.workspace_id:
-        raise PermissionDenied
-
-
 @transaction.atomic
 def do_acknowledge_alert(membership: Membership, alert: Alert) -> bool:
     """Someone of the team has seen it and is on it. Returns whether it changed."""
-    _check_alert(membership, alert)
+    check_managed(membership, alert)
     if alert.status != Alert.Status.OPEN:
         return False
     alert.status, alert.acknowledged_by, alert.acknowledged_at = Alert.Status.ACKNOWLEDGED, membership.user, timezone.now()
@@ -221,7 +212,7 @@ def do_acknowledge_alert(membership: Membership, alert: Alert) -> bool:
 @transaction.atomic
 def do_close_alert(membership: Membership, alert: Alert) -> bool:
     """Done with it. While the incident goes on, the closed alert keeps counting it without ringing again."""
-    _check_alert(membership, alert)
+    check_managed(membership, alert)
     if alert.status == Alert.Status.CLOSED:
         return False
     before = alert.status
@@ -234,7 +225,7 @@ def do_close_alert(membership: Membership, alert: Alert) -> bool:
 
 @transaction.atomic
 def do_reopen_alert(membership: Membership, alert: Alert) -> bool:
-    _check_alert(membership, alert)
+    check_managed(membership, alert)
     if alert.status == Alert.Status.OPEN:
         return False
     before = alert.status

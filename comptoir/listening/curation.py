@@ -6,7 +6,7 @@ on the saved content. When publishing arrives, “make a draft post” will crea
 
 from urllib.parse import urlsplit
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -17,6 +17,7 @@ from comptoir.workspaces import audit, roles
 from comptoir.workspaces.actions import check_perm
 from comptoir.workspaces.models import Membership
 
+from .actions import check_managed
 from .models import Curation
 
 DRAFT_LIMIT = 500  # the shortest network we publish on counts 500 characters (Mastodon)
@@ -111,15 +112,9 @@ def do_curate_link(membership: Membership, url: str, note: str = "", title: str 
     return curation
 
 
-def _check(membership: Membership, curation: Curation) -> None:
-    check_perm(membership, roles.MANAGE_LISTENING)
-    if curation.workspace_id != membership.workspace_id:
-        raise PermissionDenied
-
-
 @transaction.atomic
 def do_edit_curation(membership: Membership, curation: Curation, note: str, title: str | None = None) -> None:
-    _check(membership, curation)
+    check_managed(membership, curation)
     note = _check_note(note)
     before = audit.snapshot(curation, ["title", "note"])
     curation.note = note
@@ -163,7 +158,7 @@ def compose_draft(title: str, url: str, note: str, limit: int = DRAFT_LIMIT) -> 
 @transaction.atomic
 def do_make_draft(membership: Membership, curation: Curation) -> str:
     """Turn a saved content into a draft post (title, link and note within 500 characters), ready to copy."""
-    _check(membership, curation)
+    check_managed(membership, curation)
     if curation.status == Curation.Status.DROPPED:
         raise ValidationError(_("This content was dropped: put it back “to share” first."))
     curation.draft = compose_draft(curation.title or curation.excerpt[:200], curation.url, curation.note)
@@ -178,7 +173,7 @@ def do_make_draft(membership: Membership, curation: Curation) -> str:
 @transaction.atomic
 def do_set_curation_status(membership: Membership, curation: Curation, status: str) -> bool:
     """Mark a saved content shared, dropped, or back to share. Returns whether it changed."""
-    _check(membership, curation)
+    check_managed(membership, curation)
     allowed = (Curation.Status.SHARED, Curation.Status.DROPPED, Curation.Status.TO_SHARE)
     if status not in allowed:
         raise ValidationError({"status": _("Choose shared, dropped or to share.")})

@@ -15,6 +15,7 @@ from comptoir.workspaces import audit, roles
 from comptoir.workspaces.actions import check_perm
 from comptoir.workspaces.models import Membership
 
+from .actions import check_managed
 from .models import Alert, Incident, IncidentItem, IncidentStep, Mention, PlaybookStep, Topic
 
 MAX_STEPS = 50
@@ -24,12 +25,6 @@ DEFAULT_LOOKBACK = timedelta(hours=24)
 
 def _text(value, limit: int) -> str:
     return clean_text(str(value or ""), max_length=limit + 1).strip()
-
-
-def _check_workspace(membership: Membership, obj) -> None:
-    check_perm(membership, roles.MANAGE_LISTENING)
-    if obj.workspace_id != membership.workspace_id:
-        raise PermissionDenied
 
 
 # The playbook. ------------------------------------------------------------------------------------------
@@ -74,7 +69,7 @@ def do_add_playbook_step(membership: Membership, data: StepData) -> PlaybookStep
 
 @transaction.atomic
 def do_update_playbook_step(membership: Membership, step: PlaybookStep, data: StepData) -> PlaybookStep:
-    _check_workspace(membership, step)
+    check_managed(membership, step)
     data = check_step(membership, data)
     before = audit.snapshot(step, ["kind", "title", "detail"])
     step.kind, step.title, step.detail = data.kind, data.title, data.detail
@@ -87,7 +82,7 @@ def do_update_playbook_step(membership: Membership, step: PlaybookStep, data: St
 @transaction.atomic
 def do_delete_playbook_step(membership: Membership, step: PlaybookStep) -> None:
     """Remove a step from the playbook; incidents that copied it keep their copy."""
-    _check_workspace(membership, step)
+    check_managed(membership, step)
     audit.record(membership.workspace, membership.user, "playbook.delete", step,
                  before=audit.snapshot(step, ["kind", "title", "detail"]))
     step.delete()
@@ -95,7 +90,7 @@ def do_delete_playbook_step(membership: Membership, step: PlaybookStep) -> None:
 
 @transaction.atomic
 def do_move_playbook_step(membership: Membership, step: PlaybookStep, direction: str) -> bool:
-    _check_workspace(membership, step)
+    check_managed(membership, step)
     steps = list(PlaybookStep.objects.select_for_update().filter(workspace_id=membership.workspace_id))
     index = next(i for i, s in enumerate(steps) if s.pk == step.pk)
     other = index - 1 if direction == "up" else index + 1 if direction == "down" else -1
@@ -196,7 +191,7 @@ def collect_new_mentions(workspace_id: int, mention_ids: list[int]) -> int:
 
 
 def _check_incident_open(membership: Membership, incident: Incident) -> None:
-    _check_workspace(membership, incident)
+    check_managed(membership, incident)
     if incident.status != Incident.Status.OPEN:
         raise ValidationError(_("This incident is closed."))
 
@@ -264,7 +259,7 @@ def do_close_incident(membership: Membership, incident: Incident, summary: str, 
 
 @transaction.atomic
 def do_edit_retrospective(membership: Membership, incident: Incident, summary: str, lessons: str) -> None:
-    _check_workspace(membership, incident)
+    check_managed(membership, incident)
     if incident.status != Incident.Status.CLOSED:
         raise ValidationError(_("Close the incident first: the retrospective is written at the end."))
     summary, lessons = check_retrospective(summary, lessons)

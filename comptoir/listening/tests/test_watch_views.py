@@ -367,3 +367,23 @@ def test_every_change_reads_as_a_sentence_in_the_activity_log(world, cm, workspa
     ]
     for sentence in expected:
         assert sentence in sentences, (sentence, sentences)
+
+
+def test_the_actions_refuse_another_workspaces_rules_alerts_steps_incidents_and_contents(cm, workspace, other_workspace):
+    # The views load objects through the member's workspace; the actions check again, for every other caller.
+    from django.core.exceptions import PermissionDenied
+
+    member = membership_of(cm, workspace)
+    rule = AlertRule.objects.create(workspace=other_workspace, name="Autre", kind="spike")
+    alert = Alert.objects.create(workspace=other_workspace, rule=rule, kind="spike")
+    step = PlaybookStep.objects.create(workspace=other_workspace, title="Appeler")
+    incident = Incident.objects.create(workspace=other_workspace, title="Autre crise")
+    saved = Curation.objects.create(workspace=other_workspace, title="Autre", url="https://example.org/")
+    for attempt in (lambda: alerts.do_set_rule_enabled(member, rule, False), lambda: alerts.do_delete_rule(member, rule),
+                    lambda: alerts.do_close_alert(member, alert), lambda: incidents.do_delete_playbook_step(member, step),
+                    lambda: incidents.do_close_incident(member, incident, "Résumé", ""),
+                    lambda: curation.do_make_draft(member, saved)):
+        with pytest.raises(PermissionDenied):
+            attempt()
+    assert AlertRule.objects.filter(pk=rule.pk, enabled=True).exists() and PlaybookStep.objects.filter(pk=step.pk).exists()
+    assert Alert.objects.get(pk=alert.pk).status == "open" and Incident.objects.get(pk=incident.pk).status == "open"
