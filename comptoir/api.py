@@ -215,3 +215,7 @@ def on_crash(request, exc):
 from comptoir.workspaces.api import router as workspaces_router  # noqa: E402
 
 api.add_router("/workspaces", workspaces_router)
+
+from comptoir.publishing.api import router as publishing_router  # noqa: E402
+
+api.add_router("/workspaces", publishing_router)

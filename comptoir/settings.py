@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "comptoir.members",
     "comptoir.stream",
     "comptoir.listening",
+    "comptoir.publishing",
 ]
 
 MIDDLEWARE = [

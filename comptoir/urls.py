@@ -6,6 +6,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("comptoir.stream.urls")),
     path("", include("comptoir.listening.urls")),
+    path("", include("comptoir.publishing.urls")),
     path("", include("comptoir.workspaces.urls")),
 ]
 

@@ -307,6 +307,21 @@ class BaseConnector:
     def fetch(self, cursor: dict[str, Any] | None) -> FetchResult:
         raise self._unsupported("read")
 
+    def check_post(self, post: OutboundPost) -> list[str]:
+        """Problems that would make the network refuse ``post`` (empty when it can be sent).
+
+        The editor, the API and delivery all ask this one method. Connectors with their own way of
+        counting (Mastodon's links, Bluesky's graphemes) override it.
+        """
+        if not self.capabilities.can(Action.PUBLISH):
+            return [str(translated("%(network)s cannot %(what)s.") % {"network": self.label or self.network, "what": "publish"})]
+        text = post.text.strip()
+        if post.link and post.link not in text:
+            text = f"{text}\n\n{post.link}" if text else post.link
+        if not text and post.media:
+            return []
+        return self.capabilities.check_text(text)
+
     def publish(self, post: OutboundPost, idempotency_key: str) -> RemoteRef:
         raise self._unsupported("publish")
 

@@ -332,3 +332,32 @@ class AuthThrottle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.key}: {self.failures}"
+
+
+class Notification(models.Model):
+    """Something a member should see: shown under the top bar's bell, and e-mailed when it asks to be.
+
+    The text is stored as message id + values and rendered in the reader's language.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="notifications")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=40)
+    message_code = models.TextField()
+    message_params = models.JSONField(default=dict, blank=True)
+    url = models.CharField(max_length=500, blank=True)
+    # Notifications about the same thing (a post, a request) replace each other's unread copy.
+    key = models.CharField(max_length=120, blank=True)
+    is_alarm = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    message = StoredMessage("message_code", "message_params")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "workspace", "read_at"], name="notification_unread")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.user_id}"

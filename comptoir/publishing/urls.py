@@ -1,0 +1,13 @@
+"""Publishing's pages. Each screen module under ``views/`` lists its own patterns; URL names start with ``publishing_``."""
+
+from .views import approvals, calendar, delivery, links, media, posts, requests
+
+urlpatterns = [
+    *requests.urlpatterns,
+    *posts.urlpatterns,
+    *approvals.urlpatterns,
+    *media.urlpatterns,
+    *calendar.urlpatterns,
+    *delivery.urlpatterns,
+    *links.urlpatterns,
+]

@@ -1,0 +1,3 @@
+"""Publishing screens: approvals (URL patterns gathered by ``publishing/urls.py``)."""
+
+urlpatterns: list = []

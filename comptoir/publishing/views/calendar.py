@@ -1,0 +1,3 @@
+"""Publishing screens: calendar (URL patterns gathered by ``publishing/urls.py``)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Publishing screens: media (URL patterns gathered by ``publishing/urls.py``)."""
+
+urlpatterns: list = []
