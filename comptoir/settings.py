@@ -187,6 +187,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEV_MODE
 WHITENOISE_MANIFEST_STRICT = False
 MEDIA_ROOT = DATA_DIR / "media"
+# The publishing media library (served to members only, never from a public URL).
+COMPTOIR_MEDIA_MAX_IMAGE_BYTES = int(os.environ.get("COMPTOIR_MEDIA_MAX_IMAGE_BYTES", str(20 * 1024 * 1024)))
+COMPTOIR_MEDIA_MAX_VIDEO_BYTES = int(os.environ.get("COMPTOIR_MEDIA_MAX_VIDEO_BYTES", str(500 * 1024 * 1024)))
 
 # Background work: django.tasks with the database backend; our clock schedules due rows.
 TASKS = {
