@@ -406,6 +406,9 @@ class ShortLink(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # One short link per variant: publishing again (a retry, a verification) never makes a second code.
+        constraints = [models.UniqueConstraint(fields=["variant"], condition=models.Q(variant__isnull=False),
+                                               name="publishing_shortlink_one_per_variant")]
 
     def __str__(self) -> str:
         return self.code
