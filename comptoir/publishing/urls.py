@@ -1,6 +1,6 @@
 """Publishing's pages. Each screen module under ``views/`` lists its own patterns; URL names start with ``publishing_``."""
 
-from .views import approvals, calendar, delivery, links, media, posts, requests
+from .views import approvals, calendar, delivery, links, media, postimport, posts, requests
 
 urlpatterns = [
     *requests.urlpatterns,
@@ -10,4 +10,5 @@ urlpatterns = [
     *calendar.urlpatterns,
     *delivery.urlpatterns,
     *links.urlpatterns,
+    *postimport.urlpatterns,
 ]
