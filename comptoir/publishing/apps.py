@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class PublishingConfig(AppConfig):
     name = "comptoir.publishing"
     verbose_name = _("Publishing")
+
+    def ready(self) -> None:
+        # The evergreen claimer (clock) and the activity log's sentences of media, links and imports.
+        from . import links, media, postimport, recurring  # noqa: F401
