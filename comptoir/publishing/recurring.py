@@ -32,6 +32,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from comptoir.clock import claims
 from comptoir.lib.i18n import gettext as stored_gettext
@@ -268,10 +269,10 @@ def make_next_occurrence(post_id: int, now: dt.datetime | None = None) -> Post |
                     logger.info("Occurrence %s of post %s not scheduled: %s", number, root.pk, exc.messages)
         arm(occurrence)
         if not scheduled:
-            message = (stored_gettext("“%(post)s” repeats on %(date)s: its new occurrence needs approval before it "
-                                      "can be scheduled.") if not covered else
-                       stored_gettext("“%(post)s” repeats on %(date)s: its new occurrence could not be scheduled. "
-                                      "Open it to check it."))
+            message = (stored_gettext(gettext_noop("“%(post)s” repeats on %(date)s: its new occurrence needs approval "
+                                                   "before it can be scheduled.")) if not covered else
+                       stored_gettext(gettext_noop("“%(post)s” repeats on %(date)s: its new occurrence could not be "
+                                                   "scheduled. Open it to check it.")))
             notify(post.workspace_id, _managers(post.workspace_id), "post_repeat",
                    message % {"post": str(root)[:80], "date": when.astimezone(_zone(post.workspace)).strftime("%Y-%m-%d %H:%M")},
                    url=_post_url(occurrence), key=f"post:{occurrence.pk}", email=True)
