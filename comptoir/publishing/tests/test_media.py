@@ -277,3 +277,14 @@ def test_clean_filename_drops_paths_and_controls():
     assert media.clean_filename("C:\\Users\\x\\photo\x00.jpg") == "photo.jpg"
     assert len(media.clean_filename("a" * 500 + ".jpeg")) <= 200
     assert media.clean_filename("a" * 500 + ".jpeg").endswith(".jpeg")
+
+
+def test_the_upload_still_checks_the_csrf_token(workspace, cm):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(cm)
+    response = client.post(reverse("publishing_media_upload", args=["velo"]),
+                           {"file": SimpleUploadedFile("a.png", image_bytes())})
+    assert response.status_code == 403
+    assert not MediaAsset.objects.exists()
