@@ -15,7 +15,9 @@ so the approval the series got covers its rotation texts. An occurrence of an ap
 workspace without approval stages) is created approved and scheduled; an occurrence of a series that
 never was approved while the workspace now has stages is created as a draft and the managers are told.
 
-:func:`arm` sets ``next_repeat_at`` after a save: the editor calls it when it saves a post.
+:func:`arm` sets ``next_repeat_at`` from the repetition fields; :func:`post_saved` (a ``post_save`` receiver
+connected in ``apps.py``) calls it on every save of a post that repeats or did, so the editor, the API and
+the import need not remember to.
 """
 
 from __future__ import annotations
@@ -182,6 +184,13 @@ def arm(post: Post) -> None:
     if post.next_repeat_at != due:
         Post.objects.filter(pk=post.pk).update(next_repeat_at=due)
         post.next_repeat_at = due
+
+
+def post_saved(sender, instance: Post, created: bool = False, raw: bool = False, **kwargs) -> None:
+    """``post_save`` receiver: keep ``next_repeat_at`` in step with the post's repetition fields."""
+    if raw or (not instance.repeat_every_weeks and instance.next_repeat_at is None):
+        return
+    arm(instance)
 
 
 def rotation(root_variant: Variant | None, occurrence: int, fallback: str = "") -> str:

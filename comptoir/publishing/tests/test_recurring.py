@@ -210,3 +210,16 @@ def test_the_editor_partials_render(workspace, channels):
     html = render_to_string("publishing/_alternates_field.html", {"name": "variant-0-alternates",
                                                                    "value": "<b>A</b>\n---\nB"})
     assert "&lt;b&gt;A&lt;/b&gt;" in html
+
+
+def test_saving_a_post_arms_or_disarms_its_repetition(workspace):
+    post = Post.objects.create(workspace=workspace, title="x", publish_at=FIRST, repeat_every_weeks=3)
+    post.refresh_from_db()
+    assert post.next_repeat_at == FIRST
+    post.repeat_every_weeks = None
+    post.save()
+    post.refresh_from_db()
+    assert post.next_repeat_at is None
+    plain = Post.objects.create(workspace=workspace, title="y", publish_at=FIRST)
+    plain.refresh_from_db()
+    assert plain.next_repeat_at is None
