@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -348,9 +348,14 @@ def do_upload(membership, upload, *, alt_text: str = "", title: str = "") -> tup
         asset.file.save(checked.filename, content, save=False)
         stored = asset.file.name
         try:
-            asset.save()
-            audit.record(workspace, membership.user, "media.upload", asset, after={
-                "kind": asset.kind, "size": asset.size, "gps_removed": checked.gps_removed})
+            with transaction.atomic():
+                asset.save()
+                audit.record(workspace, membership.user, "media.upload", asset, after={
+                    "kind": asset.kind, "size": asset.size, "gps_removed": checked.gps_removed})
+        except IntegrityError:
+            # The same file arrived at the same moment in another request: offer that one.
+            asset.file.storage.delete(stored)
+            return MediaAsset.objects.get(workspace=workspace, sha256=checked.sha256), False
         except Exception:
             asset.file.storage.delete(stored)
             raise

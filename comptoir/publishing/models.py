@@ -164,6 +164,9 @@ class MediaAsset(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # The same file is stored once per workspace (an upload of it again offers the existing one).
+        constraints = [models.UniqueConstraint(fields=["workspace", "sha256"], condition=~models.Q(sha256=""),
+                                               name="publishing_media_unique_file")]
 
     def __str__(self) -> str:
         return self.title or self.filename

@@ -288,3 +288,16 @@ def test_the_upload_still_checks_the_csrf_token(workspace, cm):
                            {"file": SimpleUploadedFile("a.png", image_bytes())})
     assert response.status_code == 403
     assert not MediaAsset.objects.exists()
+
+
+def test_the_database_refuses_the_same_file_twice_in_a_workspace(workspace, other_workspace):
+    from django.db import IntegrityError, transaction
+
+    MediaAsset.objects.create(workspace=workspace, filename="a.png", kind="image", content_type="image/png", sha256="ab" * 32)
+    MediaAsset.objects.create(workspace=other_workspace, filename="a.png", kind="image", content_type="image/png",
+                              sha256="ab" * 32)
+    MediaAsset.objects.create(workspace=workspace, filename="b.png", kind="image", content_type="image/png")
+    MediaAsset.objects.create(workspace=workspace, filename="c.png", kind="image", content_type="image/png")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        MediaAsset.objects.create(workspace=workspace, filename="d.png", kind="image", content_type="image/png",
+                                  sha256="ab" * 32)

@@ -5,6 +5,7 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.urls import NoReverseMatch, reverse
 
 from comptoir.publishing.models import MediaAsset, Post, Variant, VariantMedia
 from comptoir.workspaces import actions
@@ -15,6 +16,15 @@ from .test_media import MP4, image_bytes
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def router_mounted():
+    try:
+        reverse("api:publishing_media_file", args=["velo", 1])
+    except NoReverseMatch:
+        pytest.fail("The media API router is not mounted: add `router.add_router(\"\", media.router)` to "
+                    "comptoir/publishing/api/__init__.py.", pytrace=False)
 
 
 def api(user, workspace) -> Client:
