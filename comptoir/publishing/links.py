@@ -28,6 +28,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from comptoir.workspaces import audit
+
 from .models import LinkClickDay, PublishingSettings, ShortLink, Variant
 
 MAX_LINK = 2000
@@ -59,6 +61,43 @@ def check_link(url: str) -> str:
     if not is_http(url) or any(c.isspace() for c in url):
         raise ValidationError({"link": _("The link must be a web address starting with http:// or https://.")})
     return url
+
+
+_UTM_VALUE = re.compile(r"[\w.\-]{1,80}")
+
+
+def check_utm_value(value, field: str) -> str:
+    """A UTM source or medium: letters, digits, dots, hyphens and underscores, 80 at most (empty: left out)."""
+    value = str(value or "").strip()
+    if value and not _UTM_VALUE.fullmatch(value):
+        raise ValidationError({field: _("Use letters, digits, hyphens, dots or underscores only (80 at most), "
+                                        "e.g. “social”.")})
+    return value
+
+
+def do_update_link_settings(membership, data: dict) -> PublishingSettings:
+    """The workspace's link settings: ``add_utm``, ``utm_source``, ``utm_medium``, ``shorten_links``."""
+    errors: dict[str, list[str]] = {}
+    cleaned = {"add_utm": bool(data.get("add_utm")), "shorten_links": bool(data.get("shorten_links"))}
+    for field in ("utm_source", "utm_medium"):
+        try:
+            cleaned[field] = check_utm_value(data.get(field), field)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        prefs, _created = PublishingSettings.objects.select_for_update().get_or_create(workspace=membership.workspace)
+        fields = list(cleaned)
+        before = audit.snapshot(prefs, fields)
+        for key, value in cleaned.items():
+            setattr(prefs, key, value)
+        prefs.save(update_fields=fields)
+        after = audit.snapshot(prefs, fields)
+        if before != after:
+            audit.record(membership.workspace, membership.user, "publishing.link_settings", None, before=before,
+                         after=after, object_repr=str(membership.workspace))
+    return prefs
 
 
 def publishing_settings(workspace) -> PublishingSettings:
@@ -164,3 +203,10 @@ def count_click(link: ShortLink, *, when=None) -> None:
                 LinkClickDay.objects.create(link=link, day=day, clicks=1)
         except IntegrityError:
             LinkClickDay.objects.filter(link=link, day=day).update(clicks=F("clicks") + 1)
+
+
+audit.sentences({
+    "publishing.link_settings": lambda e, n: _("%(actor)s changed the link settings (UTM parameters, short links): "
+                                               "%(fields)s.") % {**n, "fields": ", ".join(
+        f for f, _b, _a in audit.changes(e)) or "—"},
+})

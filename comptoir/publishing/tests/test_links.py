@@ -190,3 +190,32 @@ def test_links_pages_are_for_members_who_see_publishing(workspace, other_workspa
         assert as_user(contributor).get(reverse(name, args=args)).status_code == 403
     # Another workspace's link id through the outsider's own workspace.
     assert as_user(outsider).get(reverse("publishing_link", args=["autre", link.pk])).status_code == 404
+
+
+def test_a_manager_changes_the_link_settings_and_they_apply_to_the_next_links(workspace, cm, as_user):
+    client = as_user(cm)
+    response = client.post(reverse("publishing_link_settings", args=["velo"]),
+                           {"add_utm": "on", "utm_source": "amis-du-velo", "utm_medium": "reseaux"})
+    assert response.status_code == 302
+    prefs = PublishingSettings.objects.get(workspace=workspace)
+    assert (prefs.add_utm, prefs.utm_source, prefs.utm_medium, prefs.shorten_links) == (True, "amis-du-velo", "reseaux", False)
+    out = links.outbound_link(make_variant(workspace))
+    assert "utm_source=amis-du-velo&utm_medium=reseaux" in out and "/l/" not in out
+
+
+@pytest.mark.parametrize("value", ["<script>", "a b", "x" * 81, "é&z=1", "utm=1"])
+def test_bad_utm_values_are_refused_naming_the_field(workspace, cm, as_user, value):
+    response = as_user(cm).post(reverse("publishing_link_settings", args=["velo"]),
+                                {"add_utm": "on", "utm_source": value, "shorten_links": "on"})
+    assert response.status_code == 400
+    assert 'id="id_utm_source"' in response.content.decode() and "is-invalid" in response.content.decode() or \
+        "invalid-feedback" in response.content.decode()
+    assert not PublishingSettings.objects.filter(workspace=workspace).exists()
+
+
+def test_only_managers_change_link_settings(workspace, analyst, outsider, as_user):
+    url = reverse("publishing_link_settings", args=["velo"])
+    assert as_user(analyst).post(url, {"utm_source": "x"}).status_code == 403
+    assert as_user(outsider).post(url, {"utm_source": "x"}).status_code == 404
+    assert 'data-testid="link-settings"' not in as_user(analyst).get(reverse("publishing_links", args=["velo"])).content.decode()
+    assert not PublishingSettings.objects.exists()

@@ -7,14 +7,18 @@ is stored.
 
 import datetime as dt
 
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, re_path
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from comptoir.lib.csvexport import csv_download
 from comptoir.workspaces import roles
@@ -70,13 +74,50 @@ def _chart(days) -> dict:
 @require_GET
 def links_page(request, slug):
     membership = get_membership(request, slug, roles.VIEW_PUBLISHING)
+    return _links_page(request, membership, _settings_form(membership.workspace))
+
+
+def _links_page(request, membership, form, status=200):
     workspace = membership.workspace
     links = ShortLink.objects.filter(workspace=workspace).select_related("post", "variant")
     days = _days(workspace)
     return render(request, "publishing/links.html", {
         "links": [(link, actions.short_url(link)) for link in links[:PAGE]], "days": days,
         "chart_data": _chart(days), "total": sum(d["clicks"] for d in days), "more": links.count() > PAGE,
-    })
+        "form": form, "can_manage": roles.has_perm(membership.role, roles.MANAGE_PUBLISHING),
+    }, status=status)
+
+
+class LinkSettingsForm(forms.Form):
+    add_utm = forms.BooleanField(label=gettext_lazy("Add UTM parameters to links"), required=False)
+    utm_source = forms.CharField(label=gettext_lazy("UTM source"), required=False, max_length=80)
+    utm_medium = forms.CharField(label=gettext_lazy("UTM medium"), required=False, max_length=80)
+    shorten_links = forms.BooleanField(label=gettext_lazy("Use tracked short links"), required=False,
+                                       help_text=gettext_lazy("One short link per channel of each post, with its "
+                                                              "clicks counted."))
+
+
+def _settings_form(workspace, data=None) -> LinkSettingsForm:
+    prefs = actions.publishing_settings(workspace)
+    return LinkSettingsForm(data, initial={"add_utm": prefs.add_utm, "utm_source": prefs.utm_source,
+                                           "utm_medium": prefs.utm_medium, "shorten_links": prefs.shorten_links})
+
+
+@login_required
+@require_POST
+def link_settings(request, slug):
+    membership = get_membership(request, slug, roles.MANAGE_PUBLISHING)
+    form = _settings_form(membership.workspace, request.POST)
+    if form.is_valid():
+        try:
+            actions.do_update_link_settings(membership, form.cleaned_data)
+        except ValidationError as exc:
+            for name, errors in exc.message_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+        else:
+            messages.success(request, _("Link settings saved. They apply to the posts that go out from now on."))
+            return redirect("publishing_links", slug=slug)
+    return _links_page(request, membership, form, status=400)
 
 
 @login_required
@@ -113,6 +154,7 @@ def links_export(request, slug):
 urlpatterns: list = [
     re_path(r"^l/(?P<code>[A-Za-z0-9_-]{1,20})$", follow, name="publishing_short_link"),
     path("w/<slug:slug>/publishing/links/", links_page, name="publishing_links"),
+    path("w/<slug:slug>/publishing/links/settings/", link_settings, name="publishing_link_settings"),
     path("w/<slug:slug>/publishing/links/export.csv", links_export, name="publishing_links_export"),
     path("w/<slug:slug>/publishing/links/<int:link_id>/", link_detail, name="publishing_link"),
 ]
