@@ -170,14 +170,25 @@ def short_link_for(variant: Variant, target: str) -> ShortLink:
     return link
 
 
-def outbound_link(variant: Variant) -> str:
-    """The link the variant publishes: UTM parameters added, then the tracked short link when the settings ask."""
+# Stands for a code not made yet: as long as a real one (``new_link_code`` gives 8 characters), so counts are right.
+PLACEHOLDER_CODE = "xxxxxxxx"
+
+
+def outbound_link(variant: Variant, *, create: bool = True) -> str:
+    """The link the variant publishes: UTM parameters added, then the tracked short link when the settings ask.
+
+    ``create=False`` (checks and previews) makes no short link: it gives the variant's existing one, else an
+    address of the same length, so that a draft never leaves a short link behind.
+    """
     prefs = publishing_settings(variant.post.workspace)
     target = tracked_target(variant, prefs)
     if not target or not is_http(target):
         return target
-    if not prefs.shorten_links or variant.pk is None:
+    if not prefs.shorten_links:
         return target
+    if not create or variant.pk is None:
+        existing = ShortLink.objects.filter(variant=variant).first() if variant.pk is not None else None
+        return short_url(existing) if existing is not None else f"{settings.BASE_URL}/l/{PLACEHOLDER_CODE}"
     return short_url(short_link_for(variant, target))
 
 

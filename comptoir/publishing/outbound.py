@@ -31,7 +31,7 @@ def outbound_post(variant: Variant, *, with_media_data: bool = True) -> Outbound
         text=variant_text(variant),
         title=variant.title or variant.post.title,
         media=tuple(media),
-        link=outbound_link(variant),
+        link=outbound_link(variant, create=with_media_data),  # a check makes no short link
         content_warning=variant.content_warning,
         visibility=variant.visibility,
         options=options,

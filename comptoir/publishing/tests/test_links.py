@@ -83,7 +83,7 @@ def test_the_same_variant_always_gets_the_same_short_link(workspace):
     first = links.outbound_link(variant)
     assert first.startswith("https://comptoir.example/l/")
     assert links.outbound_link(variant) == first
-    assert outbound_post(variant, with_media_data=False).link == first
+    assert outbound_post(variant).link == first
     assert ShortLink.objects.count() == 1
     link = ShortLink.objects.get()
     assert link.target_url.endswith("utm_content=mastodon") and link.post == variant.post
@@ -219,3 +219,13 @@ def test_only_managers_change_link_settings(workspace, analyst, outsider, as_use
     assert as_user(outsider).post(url, {"utm_source": "x"}).status_code == 404
     assert 'data-testid="link-settings"' not in as_user(analyst).get(reverse("publishing_links", args=["velo"])).content.decode()
     assert not PublishingSettings.objects.exists()
+
+
+def test_checks_and_previews_make_no_short_link(workspace):
+    variant = make_variant(workspace)
+    preview = outbound_post(variant, with_media_data=False).link
+    assert preview == f"https://comptoir.example/l/{links.PLACEHOLDER_CODE}"
+    assert not ShortLink.objects.exists()
+    sent = outbound_post(variant).link  # what delivery publishes
+    assert len(sent) == len(preview) and ShortLink.objects.count() == 1
+    assert outbound_post(variant, with_media_data=False).link == sent
