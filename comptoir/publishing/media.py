@@ -10,7 +10,8 @@ past 2.5 MB to a temporary file, and a video is only ever read in chunks.
 Location privacy: the GPS position a phone writes into a photo's EXIF is removed before the file
 is stored, and so is XMP metadata (which can repeat it). For a JPEG this is done on the bytes
 (the EXIF segment is rewritten without its GPS directory): the picture is not re-encoded and
-keeps its orientation and camera details. PNG and WebP files that carry a GPS position are saved
+keeps its orientation and camera details. A phone's multi-picture JPEG (MPO) keeps only its first
+picture (the previews appended after it carry their own position). PNG and WebP files that carry a GPS position are saved
 again without it (PNG losslessly). The sha256 is that of the stored bytes.
 
 The same file uploaded again is not stored twice: the existing asset is offered instead.
@@ -164,6 +165,29 @@ def _strip_jpeg_gps(data: bytes) -> tuple[bytes, bool]:
     return b"".join(out), True
 
 
+def _primary_jpeg(data: bytes) -> bytes:
+    """The first picture of a multi-picture JPEG (MPO) as a plain JPEG: its MP index dropped, the pictures
+    appended after it (previews, depth maps, which carry their own EXIF and position) cut off.
+
+    In JPEG data a 0xFF byte is always followed by 0x00 or a marker, so the first EOI after the first scan ends
+    the first picture."""
+    out, pos = [data[:2]], 2
+    while pos + 4 <= len(data) and data[pos] == 0xFF:
+        marker = data[pos + 1]
+        if marker == 0xDA:
+            end = data.find(b"\xff\xd9", pos)
+            if end == -1:
+                return data
+            out.append(data[pos:end + 2])
+            return b"".join(out)
+        (length,) = struct.unpack(">H", data[pos + 2:pos + 4])
+        segment = data[pos:pos + 2 + length]
+        if not (marker == 0xE2 and segment[4:8] == b"MPF\x00"):
+            out.append(segment)
+        pos += 2 + length
+    return data
+
+
 def _strip_other_gps(data: bytes, image_format: str) -> tuple[bytes, bool]:
     with Image.open(io.BytesIO(data)) as image:
         exif = image.getexif()
@@ -193,7 +217,8 @@ def _check_image(upload, filename: str, expected: str, content_type: str) -> Che
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
                 found, width, height = image.format, image.width, image.height
-                if found != expected:
+                # Phones write JPEGs with a second picture appended (MPO): still a JPEG to every network.
+                if found != expected and not (expected == "JPEG" and found == "MPO"):
                     raise _not_what_it_claims(filename, expected)
                 if width * height > MAX_IMAGE_PIXELS:
                     raise ValidationError(_("“%(name)s” is %(width)d × %(height)d pixels: too large to publish anywhere. "
@@ -208,7 +233,9 @@ def _check_image(upload, filename: str, expected: str, content_type: str) -> Che
             Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise _not_what_it_claims(filename, expected) from exc
     if expected == "JPEG":
-        data2, removed = _strip_jpeg_gps(data)
+        primary = _primary_jpeg(data) if found == "MPO" else data
+        data2, removed = _strip_jpeg_gps(primary)
+        removed = removed or primary != data
     elif expected in ("PNG", "WEBP"):
         data2, removed = _strip_other_gps(data, expected)
     else:

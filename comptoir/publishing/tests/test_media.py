@@ -301,3 +301,17 @@ def test_the_database_refuses_the_same_file_twice_in_a_workspace(workspace, othe
     with pytest.raises(IntegrityError), transaction.atomic():
         MediaAsset.objects.create(workspace=workspace, filename="d.png", kind="image", content_type="image/png",
                                   sha256="ab" * 32)
+
+
+def test_a_phone_photo_with_a_second_picture_mpo_is_a_jpeg(workspace, cm, as_user):
+    out = io.BytesIO()
+    first, second = Image.new("RGB", (60, 40), "red"), Image.new("RGB", (30, 20), "blue")
+    first.save(out, "MPO", save_all=True, append_images=[second], exif=gps_exif().tobytes())
+    assert Image.open(io.BytesIO(out.getvalue())).format == "MPO"
+    assert upload(as_user(cm), "velo", out.getvalue(), "IMG_0042.JPG").status_code == 302
+    stored = MediaAsset.objects.get().file.read()
+    picture = Image.open(io.BytesIO(stored))
+    assert picture.format == "JPEG" and picture.size == (60, 40)  # the appended picture and its position are gone
+    assert picture.getexif().get_ifd(0x8825) == {}
+    assert stored.count(b"Exif\x00\x00") == 1
+    picture.load()
