@@ -64,6 +64,7 @@ def test_a_clean_file_previews_then_creates_drafts_in_one_go(workspace, cm, chan
     assert posts[2].publish_at is None
     assert not Variant.objects.exclude(state=Variant.State.PENDING).exists()  # nothing scheduled
     assert AuditEvent.objects.filter(action="post.import", workspace=workspace).count() == 1
+    assert all(p.versions.filter(number=1).exists() for p in posts)
     done = client.get(response.url)
     assert done.status_code == 200 and done.content.decode().count("<tr>") == 4
 
