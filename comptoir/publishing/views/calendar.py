@@ -192,7 +192,7 @@ def calendar_export(request, slug):
     filters = calendar.Filters.from_query(request.GET)
     posts = ical.feed_posts(workspace, filters, timeutil.local_day_bounds(start, tzname)[0],
                             timeutil.local_day_bounds(end, tzname)[1])
-    body = ical.build_feed(workspace, posts, public_url(request, ""))
+    body = ical.build_feed(workspace, posts, public_url(request, "/").rstrip("/"))
     return _ics(body, f"{workspace.slug}-{start:%Y%m%d}-{end:%Y%m%d}.ics")
 
 
@@ -203,7 +203,7 @@ def calendar_feed(request, token):
     workspace = ical.workspace_for_token(token)
     if workspace is None:
         raise Http404
-    body = ical.build_feed(workspace, ical.feed_posts(workspace), public_url(request, "").rstrip("/"))
+    body = ical.build_feed(workspace, ical.feed_posts(workspace), public_url(request, "/").rstrip("/"))
     response = _ics(body, f"{workspace.slug}.ics")
     response["Content-Disposition"] = f'inline; filename="{workspace.slug}.ics"'
     return response
