@@ -35,8 +35,8 @@ def hash_token(raw: str) -> str:
 
 
 def settings_for(workspace) -> PublishingSettings:
-    found, _created = PublishingSettings.objects.get_or_create(workspace=workspace)
-    return found
+    """The workspace's settings row, or an unsaved one with the defaults (reading never writes)."""
+    return PublishingSettings.objects.filter(workspace=workspace).first() or PublishingSettings(workspace=workspace)
 
 
 def do_regenerate_token(membership) -> str:

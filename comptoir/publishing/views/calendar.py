@@ -222,7 +222,7 @@ def calendar_feed_settings(request, slug):
             raise PermissionDenied(_("Your role in this workspace does not allow this."))
         raw = ical.do_regenerate_token(membership)
         feed_url = public_url(request, reverse("publishing_calendar_feed", args=[raw]))
-        found.refresh_from_db()
+        found = ical.settings_for(membership.workspace)
     return render(request, "publishing/calendar_feed.html", {
         "settings": found, "feed_url": feed_url, "can_manage": roles.has_perm(membership.role, roles.MANAGE_PUBLISHING)})
 
