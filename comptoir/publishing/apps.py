@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class PublishingConfig(AppConfig):
     name = "comptoir.publishing"
     verbose_name = _("Publishing")
+
+    def ready(self) -> None:
+        # The activity log's sentences of posts (registered where the actions are).
+        from . import posts  # noqa: F401
