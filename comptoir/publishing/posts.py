@@ -76,7 +76,7 @@ class Problem:
 # Helpers that the other parts of publishing write (delivery, approvals): called when they are there. --------
 
 
-def _optional(module: str, name: str):
+def optional_part(module: str, name: str):
     """``publishing.<module>.<name>`` when that part of the app exists, else None (parts land separately)."""
     try:
         mod = importlib.import_module(f"comptoir.publishing.{module}")
@@ -386,13 +386,13 @@ def _audit_fields(post: Post) -> dict:
 def _content_changed_after_approval(membership: Membership, post: Post, was: str) -> None:
     """An approved (or awaiting, or armed) post whose content changed: disarm it and send it back to approval."""
     user = membership.user
-    unschedule = _optional("delivery", "unschedule")
+    unschedule = optional_part("delivery", "unschedule")
     if unschedule is not None:
         unschedule(post)
     else:
         post.variants.filter(state=Variant.State.SCHEDULED).update(state=Variant.State.PENDING, due_at=None)
-    content_changed = _optional("approvals", "content_changed")
-    needs_approval = _optional("approvals", "needs_approval")
+    content_changed = optional_part("approvals", "content_changed")
+    needs_approval = optional_part("approvals", "needs_approval")
     approval_needed = needs_approval(post.workspace) if needs_approval else post.workspace.approval_stages.exists()
     if content_changed is not None:
         content_changed(post, user)
@@ -402,7 +402,7 @@ def _content_changed_after_approval(membership: Membership, post: Post, was: str
         post.status = Post.Status.IN_REVIEW
     if was == Post.Status.SCHEDULED and not approval_needed:
         # Nobody has to approve again: the new content goes out at the planned time.
-        schedule = _optional("delivery", "schedule")
+        schedule = optional_part("delivery", "schedule")
         if schedule is not None and post.publish_at and post.publish_at > timezone.now():
             schedule(post)
             post.refresh_from_db()
@@ -457,8 +457,8 @@ def do_save_post(membership: Membership, post: Post | None, data: dict) -> Post:
             _content_changed_after_approval(membership, post, was)
     elif "publish_at" in cleaned and was == Post.Status.SCHEDULED and post.publish_at != before_fields.get("publish_at"):
         # Only the date moved: re-arm the variants for the new time (no new approval for a date).
-        reschedule = _optional("delivery", "schedule")
-        unschedule = _optional("delivery", "unschedule")
+        reschedule = optional_part("delivery", "schedule")
+        unschedule = optional_part("delivery", "unschedule")
         if unschedule is not None and reschedule is not None:
             unschedule(post)
             if post.publish_at is not None:
@@ -500,7 +500,7 @@ def do_delete_post(membership: Membership, post: Post) -> dict[str, Any]:
     if post.status in (Post.Status.PUBLISHED,):
         raise ValidationError({"__all__": _("This post is published: it stays in the history.")})
     before = _audit_fields(post)
-    unschedule = _optional("delivery", "unschedule")
+    unschedule = optional_part("delivery", "unschedule")
     if unschedule is not None:
         unschedule(post)
     disarmed = post.variants.filter(state__in=(Variant.State.SCHEDULED, Variant.State.PENDING)).update(
