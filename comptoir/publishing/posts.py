@@ -552,6 +552,27 @@ def do_add_comment(membership: Membership, post: Post, body: Any) -> PostComment
     return comment
 
 
+@transaction.atomic
+def do_draft_from_curation(membership: Membership, curation) -> Post:
+    """A draft post from a content saved “to share” in listening: the team's note and the title as text, the
+    saved address as the post's link; the saved content is marked drafted (listening's own action)."""
+    from comptoir.listening import curation as curating
+
+    check_perm(membership, roles.MANAGE_PUBLISHING)
+    curating.do_make_draft(membership, curation)  # checks the workspace and marks it drafted
+    try:
+        link = check_link(curation.url)
+    except ValidationError:
+        link = ""
+    text = curating.compose_draft(curation.title or curation.excerpt[:200], "", curation.note)
+    post = do_save_post(membership, None, {"title": " ".join(curation.title.split())[:200], "master_text": text,
+                                           "link": link})
+    post.from_item_id = curation.item_id
+    post.from_url = curation.url[:2000]
+    post.save(update_fields=["from_item", "from_url"])
+    return post
+
+
 # The networks' checks ------------------------------------------------------------------------------------
 
 

@@ -265,3 +265,18 @@ def test_a_dead_link_is_found_through_the_safe_fetch(httpserver, settings):
     assert posts.check_link_alive(httpserver.url_for("/vivant")) is None
     assert posts.check_link_alive(httpserver.url_for("/mort")) == "the address answers with the error 404"
     assert "cannot be reached" in posts.check_link_alive("http://127.0.0.1:1/rien")
+
+
+def test_a_saved_content_becomes_a_draft_post_in_one_click(workspace, other_workspace, cm, outsider):
+    from comptoir.listening.models import Curation
+
+    curation = Curation.objects.create(workspace=workspace, title="Le vélo-cargo séduit les familles",
+                                       url="https://journal.example/velo-cargo", note="À relayer avec notre atelier")
+    post = posts.do_draft_from_curation(membership_of(cm, workspace), curation)
+    assert post.status == Post.Status.DRAFT and post.link == "https://journal.example/velo-cargo"
+    assert post.master_text == "À relayer avec notre atelier\n\nLe vélo-cargo séduit les familles"
+    assert post.from_url == curation.url and post.versions.count() == 1
+    curation.refresh_from_db()
+    assert curation.status == Curation.Status.DRAFTED
+    with pytest.raises(PermissionDenied):
+        posts.do_draft_from_curation(membership_of(outsider, other_workspace), curation)

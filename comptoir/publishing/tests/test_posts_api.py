@@ -143,3 +143,16 @@ def test_the_openapi_document_lists_the_post_routes_and_their_errors(db, client)
     route = doc["paths"]["/api/v1/workspaces/{slug}/posts/{post_id}"]["patch"]
     assert {"200", "400", "403", "404", "422"} <= set(route["responses"])
     assert "/api/v1/workspaces/{slug}/posts/{post_id}/preflight" in doc["paths"]
+
+
+def test_schedule_and_submit_refuse_a_post_with_errors_and_never_500(workspace, cm, bluesky):
+    client = api(cm, workspace)
+    _r, post = send(client, "post", BASE, {"master_text": "x" * 301, "variants": [{"channel": bluesky.pk}],
+                                           "publish_at": "2027-03-12T09:30"})
+    for action in ("schedule", "submit", "unschedule"):
+        response, body = send(client, "post", f"{BASE}/{post['id']}/{action}")
+        # 404 while the delivery or approvals part has not landed; 400 naming the problem once it has.
+        assert response.status_code in (400, 404) and body["message"]
+    response, body = send(client, "post", f"{BASE}/{post['id']}/schedule", {"publish_at": "2027-03-28T02:30"})
+    assert response.status_code in (400, 404)
+    assert Post.objects.get().status == Post.Status.DRAFT
