@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -29,6 +30,8 @@ _HASHTAG = re.compile(r"(?<![\w/&])#(\w{2,60})")
 SHORT_LINK_LENGTH = 30  # https://<host>/l/<8 characters>: about this long on a usual host
 RECENT_DAYS = 30
 RECENT_ITEMS = 1500
+RECENT_TEXT_CHARS = 3000
+CACHE_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -108,46 +111,54 @@ def _query_tags(node, out: list[str]) -> None:
         _query_tags(node.right, out)
 
 
-def hashtag_suggestions(workspace, text: str, limit: int = 10) -> list[str]:
-    """Hashtags for a post: the terms and hashtags of the workspace's listening queries first, then the hashtags
-    frequent in its recent stream; none already in ``text`` (compared folded)."""
+def hashtag_candidates(workspace) -> list[str]:
+    """The terms and hashtags of the workspace's listening queries, then the hashtags seen at least twice in its
+    recent stream (most frequent first). Kept a few minutes: the editor asks on every pause in typing."""
     from comptoir.listening import querylang
     from comptoir.listening.models import TopicQuery
     from comptoir.stream.models import Item
     from comptoir.stream.search import fold
 
-    used = {fold(tag) for tag in _HASHTAG.findall(text)}
-    suggestions: list[str] = []
-
-    def add(tag: str) -> None:
-        key = fold(tag)
-        if key and key not in used and len(tag) <= 60:
-            used.add(key)
-            suggestions.append(tag)
-
+    key = f"publishing:hashtags:{workspace.pk}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    found: list[str] = []
     queries = TopicQuery.objects.filter(workspace=workspace, topic__archived_at__isnull=True).values_list("text", flat=True)
     for query in queries[:200]:
-        found: list[str] = []
         try:
             _query_tags(querylang.parse(query), found)
         except querylang.QueryError:
             continue
-        for tag in found:
-            add(tag)
     since = timezone.now() - timedelta(days=RECENT_DAYS)
     recent = (Item.objects.filter(workspace=workspace, published_at__gte=since).order_by("-published_at")
               .values_list("text", flat=True)[:RECENT_ITEMS])
     frequent: Counter[str] = Counter()
     spelled: dict[str, str] = {}
     for item_text in recent:
-        for tag in set(_HASHTAG.findall(item_text or "")):
-            key = fold(tag)
-            frequent[key] += 1
-            spelled.setdefault(key, tag)
-    for key, n in frequent.most_common(limit * 2):
-        if n >= 2:
-            add(spelled[key])
-    return suggestions[:limit]
+        for tag in set(_HASHTAG.findall((item_text or "")[:RECENT_TEXT_CHARS])):
+            folded = fold(tag)
+            frequent[folded] += 1
+            spelled.setdefault(folded, tag)
+    found += [spelled[folded] for folded, n in frequent.most_common(50) if n >= 2]
+    cache.set(key, found, CACHE_SECONDS)
+    return found
+
+
+def hashtag_suggestions(workspace, text: str, limit: int = 10) -> list[str]:
+    """Hashtags for a post (:func:`hashtag_candidates`), none already in ``text`` (compared folded), each once."""
+    from comptoir.stream.search import fold
+
+    used = {fold(tag) for tag in _HASHTAG.findall(text)}
+    suggestions: list[str] = []
+    for tag in hashtag_candidates(workspace):
+        folded = fold(tag)
+        if folded and folded not in used and len(tag) <= 60:
+            used.add(folded)
+            suggestions.append(tag)
+            if len(suggestions) == limit:
+                break
+    return suggestions
 
 
 def word_diff(before: str, after: str) -> SafeString:

@@ -40,3 +40,13 @@ def save(cm, workspace):
         return posts.do_save_post(membership_of(cm, workspace), post, data)
 
     return _save
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The editor keeps hashtag candidates a few minutes per workspace id; ids come back between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -174,3 +174,21 @@ def test_scheduling_with_errors_is_refused_before_delivery_is_asked(as_user, cm,
     response = as_user(cm).post(_url("publishing_post_schedule", post.pk))
     assert response.status_code in (302, 404)  # 404 while the delivery part has not landed
     assert Post.objects.get().status == Post.Status.DRAFT
+
+
+def test_an_email_variant_takes_its_recipients_and_subject_from_the_page(as_user, cm, workspace):
+    from comptoir.workspaces.models import Channel
+
+    mail = Channel.objects.create(workspace=workspace, network="email", handle="news@asso.example", label="Lettre")
+    client = as_user(cm)
+    client.post(_url("publishing_post_new"), _form([mail], **{f"to_{mail.pk}": "adherents@asso.example; bureau@asso.example",
+                                                            f"vtitle_{mail.pk}": "Lettre de mars"}))
+    variant = Variant.objects.get()
+    assert variant.options == {"to": ["adherents@asso.example", "bureau@asso.example"]}
+    assert variant.title == "Lettre de mars"
+    page = client.get(_url("publishing_post_preflight", variant.post_id)).content.decode()
+    assert 'data-testid="preflight-ok"' in page
+    # Emptying the field empties the recipients: the check says so.
+    client.post(_url("publishing_post", variant.post_id), _form([mail], **{f"to_{mail.pk}": ""}))
+    assert Variant.objects.get().options == {"to": []}
+    assert "preflight-problems" in client.get(_url("publishing_post_preflight", variant.post_id)).content.decode()

@@ -106,9 +106,11 @@ def _ids(values) -> list[int]:
     return [int(v) for v in values if v.isdigit() and len(v) < 19]
 
 
-def _form_data(request, channels: list[Channel]) -> dict:
+def _form_data(request, channels: list[Channel], post: Post | None = None) -> dict:
     """What the editor's form posts, as ``do_save_post`` reads it."""
     post_data = request.POST
+    networks = {c.pk: c.network for c in channels}
+    options = {v.channel_id: v.options or {} for v in post.variants.all()} if post is not None else {}
     data = {name: post_data.get(name, "") for name in ("title", "master_text", "link", "publish_at")}
     data["campaign"] = post_data.get("campaign") or None
     data["request"] = post_data.get("request") or None
@@ -121,9 +123,11 @@ def _form_data(request, channels: list[Channel]) -> dict:
         row = {"channel": channel_id, "text": post_data.get(f"text_{key}", ""),
                "title": post_data.get(f"vtitle_{key}", ""), "content_warning": post_data.get(f"cw_{key}", ""),
                "visibility": post_data.get(f"visibility_{key}", ""), "media": _ids(post_data.getlist(f"media_{key}"))}
-        to = post_data.get(f"to_{key}", "")
-        if to.strip():
-            row["options"] = {"to": [a.strip() for a in to.replace(";", ",").split(",") if a.strip()][:50]}
+        if networks.get(channel_id) == "email":
+            # The recipients field edits "to"; other options (set through the API) stay.
+            to = post_data.get(f"to_{key}", "")[:4000]
+            row["options"] = {**options.get(channel_id, {}),
+                              "to": [a.strip() for a in to.replace(";", ",").split(",") if a.strip()][:50]}
         variants.append(row)
     data["variants"] = variants
     return data
@@ -223,7 +227,7 @@ def _error_dict(exc: ValidationError) -> dict:
 
 def _save(request, membership, post: Post | None):
     channels = _editor_channels(membership, post)
-    data = _form_data(request, channels)
+    data = _form_data(request, channels, post)
     try:
         saved = posts.do_save_post(membership, post, data)
     except ValidationError as exc:
@@ -268,7 +272,7 @@ def post_counters(request, slug):
     post_id = request.POST.get("post", "")
     post = _get_post(membership, int(post_id)) if post_id.isdigit() and len(post_id) < 19 else None
     channels = _editor_channels(membership, post)
-    data = _form_data(request, channels)
+    data = _form_data(request, channels, post)
     for key in ("title", "master_text", "link"):
         data[key] = data[key][:posts.MAX_TEXT_LENGTH * 2]
     cards = _cards(membership, post, channels, data)
