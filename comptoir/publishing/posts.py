@@ -442,6 +442,7 @@ def do_save_post(membership: Membership, post: Post | None, data: dict) -> Post:
 
     before_fields = _audit_fields(post)
     before_content = _comparable(content_of(post))
+    before_publish_at = post.publish_at
     was = post.status
     _apply(post, cleaned)
     post.updated_at = timezone.now()
@@ -455,7 +456,7 @@ def do_save_post(membership: Membership, post: Post | None, data: dict) -> Post:
         _snapshot(post, user)
         if was in ARMED_STATUSES:
             _content_changed_after_approval(membership, post, was)
-    elif "publish_at" in cleaned and was == Post.Status.SCHEDULED and post.publish_at != before_fields.get("publish_at"):
+    elif was == Post.Status.SCHEDULED and post.publish_at != before_publish_at:
         # Only the date moved: re-arm the variants for the new time (no new approval for a date).
         reschedule = optional_part("delivery", "schedule")
         unschedule = optional_part("delivery", "unschedule")
@@ -464,6 +465,12 @@ def do_save_post(membership: Membership, post: Post | None, data: dict) -> Post:
             if post.publish_at is not None:
                 reschedule(post)
             post.refresh_from_db()
+        elif post.publish_at is not None:
+            post.variants.filter(state=Variant.State.SCHEDULED).update(due_at=post.publish_at)
+        else:
+            post.variants.filter(state=Variant.State.SCHEDULED).update(state=Variant.State.PENDING, due_at=None)
+            Post.objects.filter(pk=post.pk).update(status=Post.Status.DRAFT)
+            post.status = Post.Status.DRAFT
     after_fields = _audit_fields(post)
     if after_fields != before_fields or content_changed:
         audit.record(membership.workspace, user, "publishing.post_update", post, before=before_fields,

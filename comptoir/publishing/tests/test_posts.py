@@ -280,3 +280,14 @@ def test_a_saved_content_becomes_a_draft_post_in_one_click(workspace, other_work
     assert curation.status == Curation.Status.DRAFTED
     with pytest.raises(PermissionDenied):
         posts.do_draft_from_curation(membership_of(outsider, other_workspace), curation)
+
+
+def test_moving_the_date_of_a_scheduled_post_moves_its_variants_without_a_new_version(save, mastodon):
+    post = save(master_text=TEXT, variants=[mastodon.pk], publish_at="2027-03-12T09:30")
+    Post.objects.filter(pk=post.pk).update(status=Post.Status.SCHEDULED, approved_version=1)
+    post.variants.update(state=Variant.State.SCHEDULED, due_at=post.publish_at)
+    post.refresh_from_db()
+    post = save(post, publish_at="2027-03-13T10:00")
+    assert post.version == 1 and post.status == Post.Status.SCHEDULED
+    assert list(post.variants.values_list("state", "due_at")) == [
+        (Variant.State.SCHEDULED, datetime(2027, 3, 13, 9, 0, tzinfo=UTC))]

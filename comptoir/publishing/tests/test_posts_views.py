@@ -192,3 +192,13 @@ def test_an_email_variant_takes_its_recipients_and_subject_from_the_page(as_user
     client.post(_url("publishing_post", variant.post_id), _form([mail], **{f"to_{mail.pk}": ""}))
     assert Variant.objects.get().options == {"to": []}
     assert "preflight-problems" in client.get(_url("publishing_post_preflight", variant.post_id)).content.decode()
+
+
+def test_a_saved_content_opens_as_a_draft_in_the_editor(as_user, cm, outsider, workspace):
+    from comptoir.listening.models import Curation
+
+    curation = Curation.objects.create(workspace=workspace, title="Le vélo-cargo séduit", url="https://journal.example/a")
+    assert as_user(outsider).post(_url("publishing_post_from_curation", curation.pk)).status_code == 404
+    response = as_user(cm).post(_url("publishing_post_from_curation", curation.pk))
+    post = Post.objects.get()
+    assert response["Location"] == _url("publishing_post", post.pk) and post.link == "https://journal.example/a"

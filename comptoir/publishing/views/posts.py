@@ -353,6 +353,23 @@ def post_delete(request, slug, post_id):
         "sent": post.variants.filter(state=Variant.State.SENT).count()})
 
 
+@login_required
+@require_POST
+def post_from_curation(request, slug, curation_id):
+    """“Make a draft post” from a content saved to share in listening: the editor opens on the new draft."""
+    from comptoir.listening.models import Curation
+
+    membership = get_membership(request, slug, roles.MANAGE_PUBLISHING)
+    curation = get_object_or_404(Curation, pk=curation_id, workspace=membership.workspace)
+    try:
+        post = posts.do_draft_from_curation(membership, curation)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("listening_curation", slug=slug)
+    messages.success(request, _("Draft post created from the saved content: choose its channels."))
+    return redirect("publishing_post", slug=slug, post_id=post.pk)
+
+
 def _refuse_on_errors(request, post: Post) -> bool:
     errors = [p for p in posts.preflight(post, check_links=False) if p.severity == "error"]
     for problem in errors:
@@ -400,6 +417,8 @@ urlpatterns = [
     path("w/<slug:slug>/publishing/posts/", post_list, name="publishing_posts"),
     path("w/<slug:slug>/publishing/posts/new/", post_new, name="publishing_post_new"),
     path("w/<slug:slug>/publishing/posts/counters/", post_counters, name="publishing_post_counters"),
+    path("w/<slug:slug>/publishing/posts/from-curation/<int:curation_id>/", post_from_curation,
+         name="publishing_post_from_curation"),
     path("w/<slug:slug>/publishing/posts/<int:post_id>/", post_edit, name="publishing_post"),
     path("w/<slug:slug>/publishing/posts/<int:post_id>/preflight/", post_preflight, name="publishing_post_preflight"),
     path("w/<slug:slug>/publishing/posts/<int:post_id>/versions/", post_versions, name="publishing_post_versions"),
