@@ -38,9 +38,20 @@ def test_a_cm_writes_for_two_channels_and_sees_a_counter_turn_red_over_the_limit
     expect(page.get_by_test_id("counter-mastodon")).to_have_attribute("data-over", "no")
     expect(page.get_by_test_id("problems-bluesky")).to_contain_text("316")
 
+    # Tagged at the end, the Mastodon counter stays green; Bluesky offers to drop the trailing hashtags.
+    page.get_by_test_id("text-bluesky").fill("Vélorution ! " + "On roule ensemble. " * 14
+                                             + "#velo #lyon #velorution #mobilitedouce #bellecour")
+    expect(counter).to_have_text("328 / 300")
+    shortenings = page.get_by_test_id("shortenings-bluesky")
+    expect(shortenings).to_contain_text("278")
+    shortenings.get_by_role("button").last.click()
+    expect(counter).to_have_text("278 / 300")
+    expect(counter).to_have_attribute("data-over", "no")
+
     page.get_by_test_id("save-post").click()
     expect(page.get_by_test_id("post-status")).to_be_visible()
     post = Post.objects.get()
     assert sorted(post.variants.values_list("network", flat=True)) == ["bluesky", "mastodon"]
-    expect(page.get_by_test_id("preflight-problems")).to_contain_text("316")
+    expect(page.get_by_test_id("preflight-ok")).to_be_visible()
+    assert post.variants.get(network="bluesky").text.endswith("On roule ensemble.")
     assert page.console_errors == []

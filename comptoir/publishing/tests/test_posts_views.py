@@ -202,3 +202,13 @@ def test_a_saved_content_opens_as_a_draft_in_the_editor(as_user, cm, outsider, w
     response = as_user(cm).post(_url("publishing_post_from_curation", curation.pk))
     post = Post.objects.get()
     assert response["Location"] == _url("publishing_post", post.pk) and post.link == "https://journal.example/a"
+
+
+def test_html_in_a_post_is_shown_as_text_everywhere(as_user, cm, save, bluesky):
+    post = save(title="<img src=x onerror=alert(1)>", master_text="<script>alert(1)</script> " + "#x " * 120,
+                variants=[bluesky.pk])
+    client = as_user(cm)
+    for page in (client.get(_url("publishing_post", post.pk)), client.get(_url("publishing_posts")),
+                 client.post(_url("publishing_post_counters"), _form([bluesky], master_text=post.master_text))):
+        body = page.content.decode()
+        assert "<script>alert(1)" not in body and "<img src=x" not in body
