@@ -285,7 +285,8 @@ def post_preflight(request, slug, post_id):
     membership = get_membership(request, slug, roles.VIEW_PUBLISHING)
     post = _get_post(membership, post_id)
     problems = posts.preflight(post)
-    return render(request, "publishing/_preflight.html", {"post": post, "problems": problems})
+    template = "publishing/_preflight.html" if request.htmx else "publishing/post_preflight.html"
+    return render(request, template, {"post": post, "problems": problems})
 
 
 @login_required
