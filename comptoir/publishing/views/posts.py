@@ -273,8 +273,11 @@ def post_counters(request, slug):
     post = _get_post(membership, int(post_id)) if post_id.isdigit() and len(post_id) < 19 else None
     channels = _editor_channels(membership, post)
     data = _form_data(request, channels, post)
+    # Counting never needs more than a little past the longest text a post may have.
     for key in ("title", "master_text", "link"):
-        data[key] = data[key][:posts.MAX_TEXT_LENGTH * 2]
+        data[key] = data[key][:posts.MAX_TEXT_LENGTH + 1]
+    for row in data["variants"]:
+        row["text"] = row["text"][:posts.MAX_TEXT_LENGTH + 1]
     cards = _cards(membership, post, channels, data)
     return render(request, "publishing/_counters.html", {
         "cards": cards, "hashtags": editor.hashtag_suggestions(membership.workspace, data["master_text"])})
