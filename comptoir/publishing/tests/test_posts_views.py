@@ -212,3 +212,13 @@ def test_html_in_a_post_is_shown_as_text_everywhere(as_user, cm, save, bluesky):
                  client.post(_url("publishing_post_counters"), _form([bluesky], master_text=post.master_text))):
         body = page.content.decode()
         assert "<script>alert(1)" not in body and "<img src=x" not in body
+
+
+def test_the_counters_take_a_1_mb_text_and_garbage_without_failing(as_user, cm, mastodon, other_channel):
+    client = as_user(cm)
+    url = _url("publishing_post_counters")
+    response = client.post(url, _form([mastodon], master_text="x" * 1_000_000))
+    assert response.status_code == 200 and 'data-over="yes"' in response.content.decode()
+    response = client.post(url, {"channels": ["abc", str(other_channel.pk), "9" * 30], "post": "<b>",
+                                 f"media_{mastodon.pk}": ["x", "-1"]})
+    assert response.status_code == 200 and f"counter-{other_channel.pk}" not in response.content.decode()
