@@ -181,8 +181,9 @@ def version_diff(older: dict, newer: dict) -> list[dict]:
     for key, label in (("title", _("Internal title")), ("master_text", _("Text")), ("link", _("Link"))):
         if older.get(key, "") != newer.get(key, ""):
             rows.append({"label": label, "diff": word_diff(older.get(key, "") or "", newer.get(key, "") or "")})
-    old_variants = {v.get("channel"): v for v in older.get("variants", [])}
-    new_variants = {v.get("channel"): v for v in newer.get("variants", [])}
+    # Keyed by channel; snapshots written without one (the demo's) fall back on the network.
+    old_variants = {v.get("channel") or v.get("network"): v for v in older.get("variants", [])}
+    new_variants = {v.get("channel") or v.get("network"): v for v in newer.get("variants", [])}
     for channel, variant in new_variants.items():
         name = variant.get("channel_label") or variant.get("network")
         previous = old_variants.get(channel)
