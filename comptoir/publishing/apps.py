@@ -7,5 +7,5 @@ class PublishingConfig(AppConfig):
     verbose_name = _("Publishing")
 
     def ready(self) -> None:
-        # The activity log's sentences, registered where the actions are.
-        from . import planning  # noqa: F401
+        # The activity log's sentences (registered where the actions are), the clock's claimers.
+        from . import planning, posts  # noqa: F401
