@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class PublishingConfig(AppConfig):
     name = "comptoir.publishing"
     verbose_name = _("Publishing")
+
+    def ready(self) -> None:
+        # The activity log's sentences are registered where the actions are.
+        from comptoir.workspaces.context_processors import register_count
+
+        from . import approvals, requests, shell  # noqa: F401
+
+        register_count("requests_new", shell.requests_new)
