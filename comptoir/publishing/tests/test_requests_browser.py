@@ -62,3 +62,33 @@ def test_a_contributor_submits_a_request_and_the_cm_accepts_it_on_the_board(page
     page.goto(f"/w/velo/publishing/requests/{r.pk}/")
     expect(page.get_by_test_id("discussion").get_by_test_id("event")).to_have_count(1)
     assert page.console_errors == [] or all("400" in e for e in page.console_errors)
+
+
+def test_the_cm_drags_a_card_to_another_column(page, workspace, contributor, cm):
+    from comptoir.conftest import membership_of
+    from comptoir.publishing import requests
+
+    r = requests.do_submit_request(membership_of(contributor, workspace), {
+        "title": "Vide-grenier", "goal": "awareness", "audience": "niche", "key_message": "Dimanche au local."})
+    log_in(page, cm)
+    page.goto("/w/velo/publishing/requests/board/")
+    card = page.get_by_test_id("column-new").get_by_test_id("card")
+    card.drag_to(page.get_by_test_id("column-in_progress"))
+    expect(page.get_by_test_id("column-in_progress").get_by_test_id("card")).to_have_count(1)
+    r.refresh_from_db()
+    assert r.status == "in_progress"
+    assert page.console_errors == []
+
+
+def test_the_board_and_a_request_fit_a_phone(page, workspace, contributor, cm):
+    from comptoir.conftest import membership_of
+    from comptoir.publishing import requests
+
+    r = requests.do_submit_request(membership_of(contributor, workspace), {
+        "title": "Vide-grenier", "goal": "awareness", "audience": "niche", "key_message": "Dimanche au local."})
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, cm)
+    for path in ("/w/velo/publishing/requests/board/", f"/w/velo/publishing/requests/{r.pk}/"):
+        page.goto(path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, (path, width)
