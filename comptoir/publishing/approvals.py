@@ -110,6 +110,24 @@ def history(post: Post) -> list[Approval]:
     return list(post.approvals.select_related("decided_by").order_by("decided_at", "pk"))
 
 
+FIELD_LABELS = {"master_text": gettext_lazy("Text"), "title": gettext_lazy("Internal title"), "link": gettext_lazy("Link"),
+                "text": gettext_lazy("Text"), "variants": gettext_lazy("Variant"), "publish_at": gettext_lazy("Date"),
+                "network": gettext_lazy("Network"), "content_warning": gettext_lazy("Content warning"),
+                "alt_text": gettext_lazy("Alt text"), "media": gettext_lazy("Media")}
+
+
+def _label(path: str) -> str:
+    """``variants.2.text`` → “Variant 2 · Text”, in the reader's language."""
+    parts = [p for p in path.split(".") if p]
+    words = []
+    for part in parts:
+        if part.isdigit() and words:
+            words[-1] = f"{words[-1]} {part}"
+        else:
+            words.append(str(FIELD_LABELS.get(part, part.replace("_", " "))))
+    return " · ".join(words)
+
+
 def _flatten(content, prefix: str = "") -> list[str]:
     lines: list[str] = []
     if isinstance(content, dict):
@@ -120,7 +138,7 @@ def _flatten(content, prefix: str = "") -> list[str]:
             lines += _flatten(value, f"{prefix}{n}.")
     else:
         text = "" if content is None else str(content)
-        label = prefix.rstrip(".")
+        label = _label(prefix)
         parts = text.splitlines() or [""]
         lines += [f"{label}: {part}" for part in parts]
     return lines
