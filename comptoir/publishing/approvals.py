@@ -288,7 +288,10 @@ def content_changed(post: Post, user=None) -> bool:
     """An approved, scheduled or in-review post whose content changed goes back to the first stage; its approvers
     are told. Call it inside the transaction that saved the change (``posts.do_save_post`` does). Returns whether
     the post went back to review."""
-    if post.status not in (Post.Status.IN_REVIEW, Post.Status.APPROVED, Post.Status.SCHEDULED):
+    # A scheduled post is often unscheduled first (back to draft, its approval now stale): it was approved all the same.
+    was_approved = (post.status == Post.Status.DRAFT and post.approved_version is not None
+                    and post.approved_version != post.version)
+    if post.status not in (Post.Status.IN_REVIEW, Post.Status.APPROVED, Post.Status.SCHEDULED) and not was_approved:
         return False
     first = ApprovalStage.objects.filter(workspace_id=post.workspace_id).order_by("position", "pk").first()
     if first is None:

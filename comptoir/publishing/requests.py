@@ -592,13 +592,12 @@ def do_create_post(membership: Membership, content_request: ContentRequest) -> P
     save_post = _optional("posts", "do_save_post")
     post = None
     if save_post is not None:
-        try:
-            post = save_post(membership, None, {
-                "title": content_request.title[:200], "master_text": content_request.key_message,
-                "link": links[0] if links else "", "request": content_request,
-                "channels": [c.pk for c in channels], "publish_at": None})
-        except TypeError:
-            post = None  # a different signature than expected: fall back to the model below
+        # The editor's action: it checks the fields, makes the variants and the first version.
+        publishing = [c for c in channels if c.status == Channel.Status.ACTIVE]
+        post = save_post(membership, None, {
+            "title": content_request.title[:200], "master_text": content_request.key_message,
+            "link": links[0] if links else "", "request": content_request.pk,
+            "variants": [{"channel": c.pk} for c in publishing]})
     if post is None:
         post = Post.objects.create(workspace=membership.workspace, title=content_request.title[:200],
                                    master_text=content_request.key_message, link=links[0][:2000] if links else "",

@@ -110,6 +110,20 @@ def test_an_approved_post_changed_again_goes_back_to_the_first_stage(workspace, 
     assert not approvals.content_changed(draft, cm)  # a draft is free to change
 
 
+def test_a_scheduled_post_unscheduled_to_draft_by_its_change_goes_back_to_review(workspace, cm, circuit):
+    """delivery.unschedule puts a scheduled post whose approval is stale back to draft before the editor calls us."""
+    first, _second = circuit
+    p = post(workspace, cm)
+    Post.objects.filter(pk=p.pk).update(status=Post.Status.DRAFT, approved_version=1)
+    p = edit(Post.objects.get(pk=p.pk), "Changé après programmation")
+    assert approvals.content_changed(p, cm)
+    p.refresh_from_db()
+    assert (p.status, p.current_stage) == ("in_review", first)
+    never = post(workspace, cm)
+    edit(never, "Jamais validée")
+    assert not approvals.content_changed(never, cm)
+
+
 def test_the_final_approval_schedules_a_dated_post_when_delivery_exists(workspace, cm, owner, circuit, monkeypatch):
     import types
 
