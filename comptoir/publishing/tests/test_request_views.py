@@ -187,3 +187,13 @@ def test_the_discussion_shows_comments_and_status_lines(workspace, contributor, 
     body = as_user(contributor).get(url("publishing_request", r.pk)).content.decode()
     assert "Il faut &lt;b&gt;vite&lt;/b&gt; publier" in body
     assert 'data-testid="event"' in body and "Accept" in body
+
+
+def test_requests_finished_long_ago_leave_the_board(workspace, contributor, cm, as_user):
+    old = submit(contributor, workspace, title="Vieille demande publiée")
+    recent = submit(contributor, workspace, title="Demande publiée hier")
+    ContentRequest.objects.filter(pk=old.pk).update(status="published", status_changed_at=timezone.now() - timedelta(days=90))
+    ContentRequest.objects.filter(pk=recent.pk).update(status="published", status_changed_at=timezone.now() - timedelta(days=1))
+    body = as_user(cm).get(url("publishing_board")).content.decode()
+    assert "Demande publiée hier" in body and "Vieille demande publiée" not in body
+    assert as_user(cm).get(url("publishing_request", old.pk)).status_code == 200

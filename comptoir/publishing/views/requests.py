@@ -1,6 +1,8 @@
 """Content requests: a member's own requests, the request form, a request's page with its discussion, its files,
 and the community manager's triage board (move, decline with a reason, assign, set the priority, write the post)."""
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,6 +11,7 @@ from django.forms.utils import ErrorDict
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, path, reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,6 +25,7 @@ from ..models import ContentRequest, RequestAttachment
 
 Status = ContentRequest.Status
 COLUMN_SIZE = 30
+FINISHED_DAYS = 60
 CHIPS = {Status.NEW: "cpt-chip-info", Status.ACCEPTED: "cpt-chip-info", Status.IN_PROGRESS: "cpt-chip-warn",
          Status.SCHEDULED: "cpt-chip-ok", Status.PUBLISHED: "cpt-chip-ok", Status.DECLINED: "cpt-chip-idle"}
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -208,7 +212,11 @@ def board(request, slug):
     workspace = membership.workspace
     goal = request.GET.get("goal", "")[:30]
     assignee = request.GET.get("assignee", "")[:20]
-    rows = actions.filtered(ContentRequest.objects.filter(workspace=workspace), goal=goal, assignee=assignee)
+    # Finished requests stay on the board for a while, then only on their own pages.
+    since = timezone.now() - timedelta(days=FINISHED_DAYS)
+    rows = ContentRequest.objects.filter(workspace=workspace).exclude(
+        status__in=[Status.PUBLISHED, Status.DECLINED], status_changed_at__lt=since)
+    rows = actions.filtered(rows, goal=goal, assignee=assignee)
     rows = actions.with_priorities(workspace, rows.select_related("requester", "assignee").prefetch_related("channels"))
     columns = []
     for status in actions.BOARD:
