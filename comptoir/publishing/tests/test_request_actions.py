@@ -276,3 +276,20 @@ def test_the_workload_is_the_posts_planned_the_week_of_the_request(workspace, co
     [row] = requests.with_priorities(workspace, [r])
     assert row.workload == 3
     assert row.reasons[3].points == 15 - 6
+
+
+def test_the_requester_gets_an_email_of_each_change_in_their_language(workspace, contributor, cm, settings,
+                                                                        django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}}
+    contributor.language = "en"
+    contributor.save()
+    r = submit(contributor, workspace)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        requests.do_move(membership_of(cm, workspace), r, "declined", "Pas cette fois")
+    [message] = mail.outbox
+    assert message.to == [contributor.email]
+    assert "Your request “Journée portes ouvertes” is now: Declined" in message.subject
+    assert f"/w/velo/publishing/requests/{r.pk}/" in message.body
