@@ -201,8 +201,9 @@ def check_request(membership: Membership, data: dict, *, now: dt.datetime | None
 
 
 def active_channels(workspace_id: int) -> QuerySet[Channel]:
-    return Channel.objects.connected().filter(workspace_id=workspace_id).exclude(
-        status=Channel.Status.DISCONNECTED).order_by("network", "handle")
+    """The channels a request may wish for: connected, and not paused by the team (one in error is only for now)."""
+    return Channel.objects.connected().filter(workspace_id=workspace_id, status__in=[
+        Channel.Status.ACTIVE, Channel.Status.ERROR]).order_by("network", "handle")
 
 
 # Attachments. -------------------------------------------------------------------------------------------

@@ -4,10 +4,10 @@ Routes gathered by ``publishing/api/__init__.py``; the same actions as the pages
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Field, Path, Query, Router, Schema, Status
+from ninja import Field, File, Path, Query, Router, Schema, Status, UploadedFile
 
 from comptoir.errors import api_responses
 from comptoir.workspaces import audit, roles
@@ -15,7 +15,7 @@ from comptoir.workspaces.models import Membership
 
 from .. import approvals
 from .. import requests as actions
-from ..models import Approval, ContentRequest, Post
+from ..models import Approval, ContentRequest, Post, RequestAttachment
 
 router = Router(tags=["publishing"])
 
@@ -214,6 +214,49 @@ def add_comment(request, slug: Slug, request_id: RowId, payload: CommentIn):
     with audit.via("api"):
         comment = actions.do_comment(membership, r, payload.body)
     return Status(201, _comment_out(comment))
+
+
+class AttachmentOut(Schema):
+    id: int
+    filename: str
+    content_type: str = Field(description="As its bytes show, not as the sender said")
+    size: int
+    created_at: datetime
+
+
+def _attachment_out(a: RequestAttachment) -> dict:
+    return {"id": a.pk, "filename": a.filename, "content_type": a.content_type, "size": a.size, "created_at": a.created_at}
+
+
+@router.get("/{slug}/requests/{request_id}/attachments", response=api_responses({200: list[AttachmentOut]}))
+def list_attachments(request, slug: Slug, request_id: RowId):
+    membership = _membership(request, slug, roles.SUBMIT_REQUESTS)
+    return [_attachment_out(a) for a in _get_request(membership, request_id).attachments.all()]
+
+
+@router.post("/{slug}/requests/{request_id}/attachments", response=api_responses({201: list[AttachmentOut]}, body=True),
+             summary="Attach files (multipart, field “files”): PDF, images, office documents, text, MP4; 10 MB each")
+def add_attachments(request, slug: Slug, request_id: RowId, files: File[list[UploadedFile]]):
+    membership = _membership(request, slug, roles.SUBMIT_REQUESTS)
+    r = _get_request(membership, request_id)
+    with audit.via("api"):
+        stored = actions.do_add_attachments(membership, r, files)
+    return Status(201, [_attachment_out(a) for a in stored])
+
+
+@router.get("/{slug}/requests/{request_id}/attachments/{file_id}", response=api_responses({200: None}),
+            summary="Download an attachment")
+def get_attachment(request, slug: Slug, request_id: RowId, file_id: RowId):
+    membership = _membership(request, slug, roles.SUBMIT_REQUESTS)
+    attachment = get_object_or_404(RequestAttachment, pk=file_id, request=_get_request(membership, request_id))
+    try:
+        handle = attachment.file.open("rb")
+    except OSError:
+        raise Http404 from None
+    response = FileResponse(handle, as_attachment=True, filename=attachment.filename,
+                            content_type=attachment.content_type or "application/octet-stream")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # Approvals. ---------------------------------------------------------------------------------------------

@@ -134,3 +134,26 @@ def test_approvals_through_the_api(workspace, cm, owner, analyst, contributor):
     data = body(done)
     assert done.status_code == 201 and data["approved"] and data["decisions"][0]["comment"] == "<b>ok</b>"
     assert body(client.get(f"{BASE}/posts/{p.pk}/approvals"))["decisions"][0]["decided_by"] == owner.email
+
+
+def test_attachments_through_the_api(workspace, contributor, cm, outsider, other_workspace, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    r = submit(contributor, workspace)
+    client = api(contributor, workspace)
+    response = client.post(f"{BASE}/requests/{r.pk}/attachments",
+                           {"files": [SimpleUploadedFile("plan.pdf", b"%PDF-1.7\n%%EOF\n", content_type="image/png")]})
+    assert response.status_code == 201, response.content
+    [data] = body(response)
+    assert (data["filename"], data["content_type"]) == ("plan.pdf", "application/pdf")
+    bad = client.post(f"{BASE}/requests/{r.pk}/attachments",
+                      {"files": [SimpleUploadedFile("x.pdf", b"MZ\x90\x00binary", content_type="application/pdf")]})
+    assert bad.status_code == 400 and body(bad)["field"] == "attachments" and "x.pdf" in body(bad)["message"]
+    download = api(cm, workspace).get(f"{BASE}/requests/{r.pk}/attachments/{data['id']}")
+    assert download.status_code == 200 and b"".join(download.streaming_content).startswith(b"%PDF")
+    assert api(outsider, other_workspace).get(f"{BASE}/requests/{r.pk}/attachments/{data['id']}").status_code == 404
+    assert [a["id"] for a in body(client.get(f"{BASE}/requests/{r.pk}/attachments"))] == [data["id"]]
+    theirs = submit(cm, workspace, title="Du CM")
+    assert client.post(f"{BASE}/requests/{theirs.pk}/attachments",
+                       {"files": [SimpleUploadedFile("p.pdf", b"%PDF-1.7\n")]}).status_code == 404
