@@ -7,5 +7,9 @@ class PublishingConfig(AppConfig):
     verbose_name = _("Publishing")
 
     def ready(self) -> None:
-        # The activity log's sentences (registered where the actions are), the clock's claimers.
-        from . import planning, posts  # noqa: F401
+        # The activity log's sentences (registered where the actions are), the clock's claimers, the sidebar's counts.
+        from comptoir.workspaces.context_processors import register_count
+
+        from . import approvals, planning, posts, requests, shell  # noqa: F401
+
+        register_count("requests_new", shell.requests_new)
