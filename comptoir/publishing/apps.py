@@ -13,3 +13,4 @@ class PublishingConfig(AppConfig):
         from . import approvals, planning, posts, requests, shell  # noqa: F401
 
         register_count("requests_new", shell.requests_new)
+        register_count("delivery_alarms", shell.delivery_alarms)

@@ -150,6 +150,5 @@ urlpatterns = [
          name="publishing_approval_stage_move"),
     path("w/<slug:slug>/publishing/approvals/stages/<int:stage_id>/delete/", stage_delete,
          name="publishing_approval_stage_delete"),
-    path("w/<slug:slug>/publishing/posts/<int:post_id>/submit/", post_submit, name="publishing_post_submit"),
     path("w/<slug:slug>/publishing/posts/<int:post_id>/decide/", post_decide, name="publishing_post_decide"),
 ]
