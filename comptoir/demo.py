@@ -1,7 +1,8 @@
 """The demo instance, assembled here from each app's own demo, in the order of their dependencies.
 
 ``workspaces`` creates the accounts, the two workspaces and their channels; ``stream`` then adds the
-messages of the Fil to those workspaces; ``listening`` their topics of watch and a month of mentions.
+messages of the Fil to those workspaces; ``listening`` their topics of watch and a month of mentions;
+``publishing`` their content requests, posts and calendar.
 No app imports another app's demo: a new job app adds its own ``demo.py`` and one line below.
 """
 
@@ -13,6 +14,7 @@ def create(reset: bool = False) -> list[tuple[str, str]]:
     """Create the demo (or put it back as new with ``reset``); return the (e-mail, role) of its accounts."""
     from comptoir.listening import demo as listening_demo
     from comptoir.listening import demo_watch as listening_watch_demo
+    from comptoir.publishing import demo as publishing_demo
     from comptoir.stream import demo as stream_demo
     from comptoir.workspaces import demo as workspaces_demo
 
@@ -20,6 +22,7 @@ def create(reset: bool = False) -> list[tuple[str, str]]:
     stream_demo.add_demo_items()
     listening_demo.add_demo()
     listening_watch_demo.add_demo_watch()  # alerts, crises and curation on the month of mentions
+    publishing_demo.add_demo()  # requests, posts, approvals and a month of the calendar
     return accounts
 
 

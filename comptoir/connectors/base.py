@@ -322,6 +322,15 @@ class BaseConnector:
             return []
         return self.capabilities.check_text(text)
 
+    def text_length(self, post: OutboundPost) -> int:
+        """How long the network counts ``post`` (what ``capabilities.max_text_length`` limits): the text with
+        its link appended, in code points. Networks that count otherwise (Mastodon's links, Bluesky's
+        graphemes) override it, so that the editor's counters agree with ``check_post``."""
+        text = post.text.strip()
+        if post.link and post.link not in text:
+            text = f"{text}\n\n{post.link}" if text else post.link
+        return len(text)
+
     def publish(self, post: OutboundPost, idempotency_key: str) -> RemoteRef:
         raise self._unsupported("publish")
 

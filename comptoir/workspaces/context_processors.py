@@ -14,13 +14,13 @@ def register_count(name: str, expression: Callable) -> None:
     EXTRA_COUNTS[name] = expression
 
 
-def _counts(workspace, with_stream: bool, perms: frozenset = frozenset()) -> dict[str, int]:
+def _counts(workspace, with_stream: bool, perms: frozenset = frozenset(), user=None) -> dict[str, int]:
     """The sidebar's counts in one query (every page shows them)."""
     from django.db.models import Count, IntegerField, OuterRef, Subquery
     from django.db.models.expressions import RawSQL
     from django.db.models.functions import Coalesce
 
-    from .models import Channel, Membership, Workspace
+    from .models import Channel, Membership, Notification, Workspace
 
     def counted(queryset):
         rows = queryset.order_by().values("workspace").annotate(n=Count("pk")).values("n")
@@ -30,6 +30,11 @@ def _counts(workspace, with_stream: bool, perms: frozenset = frozenset()) -> dic
     sources = workspace.sources.model.objects.current().filter(workspace=OuterRef("pk"), status="failing")
     counts = {"n_team": counted(Membership.objects.filter(workspace=OuterRef("pk"))), "n_channels": counted(channels),
               "n_channel_errors": counted(channels.filter(status="error")), "n_source_errors": counted(sources)}
+    if user is not None:
+        # The bell: this member's unread notifications in this workspace (and whether one is an alarm).
+        unread = Notification.objects.filter(workspace=OuterRef("pk"), user=user, read_at__isnull=True)
+        counts["n_notifications"] = counted(unread)
+        counts["n_notification_alarms"] = counted(unread.filter(is_alarm=True))
     if with_stream:
         # Listening's open alerts (through the reverse relation: the shell imports no job app).
         counts["n_open_alerts"] = counted(workspace.alerts.model.objects.filter(workspace=OuterRef("pk"), status="open"))
@@ -64,7 +69,7 @@ def shell(request):
     if membership is not None:
         workspace = membership.workspace
         perms = PERMISSIONS.get(membership.role, frozenset())
-        counts = _counts(workspace, with_stream="stream.view" in perms, perms=perms)
+        counts = _counts(workspace, with_stream="stream.view" in perms, perms=perms, user=user)
     return {
         "demo_mode": settings.COMPTOIR_DEMO,
         "my_memberships": memberships,

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import notification_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -31,4 +31,5 @@ urlpatterns = [
     path("w/<slug:slug>/channels/<int:channel_id>/", views.channel_action, name="channel_action"),
     path("w/<slug:slug>/channels/<int:channel_id>/remove/", views.channel_remove, name="channel_remove"),
     path("w/<slug:slug>/activity/", views.activity, name="activity"),
+    *notification_views.urlpatterns,
 ]

@@ -492,13 +492,17 @@ class BlueskyConnector(BaseConnector):
 
     # --- publishing -----------------------------------------------------------------------------
 
+    def text_length(self, post: OutboundPost) -> int:
+        """Bluesky's count: graphemes (what a person sees) of the text; the link goes in a card, not the text."""
+        return grapheme_length(post.text.strip())
+
     def check_post(self, post: OutboundPost) -> list[str]:
         """Problems that would make Bluesky refuse ``post`` (empty when it can be sent)."""
         problems: list[str] = []
         text = post.text.strip()
         if not text and not post.media:
             problems.append(_("The text is empty."))
-        length = grapheme_length(text)
+        length = self.text_length(post)
         if length > MAX_GRAPHEMES:
             problems.append(
                 _("The text is %(length)d characters long; Bluesky accepts %(max)d at most.")
@@ -506,6 +510,11 @@ class BlueskyConnector(BaseConnector):
             )
         elif len(text.encode("utf-8")) > MAX_BYTES:
             problems.append(_("The text is too long for Bluesky once encoded (3000 bytes at most)."))
+        # What publish() refuses, said before the post is scheduled rather than when it is due.
+        if post.content_warning:
+            problems.append(_("Bluesky has no content warnings: remove it from this version of the post."))
+        if post.visibility and post.visibility != "public":
+            problems.append(_("Every Bluesky post is public: remove the visibility from this version of the post."))
         rules = self.capabilities.media
         if len(post.media) > rules.max_images:
             problems.append(_("A Bluesky post carries at most %(max)d images.") % {"max": rules.max_images})

@@ -84,6 +84,11 @@ NETWORK = "discourse"
 # idempotency marker appended to every post.
 MAX_POST_LENGTH = 32_000
 MAX_TEXT_LENGTH = MAX_POST_LENGTH - 100
+# Discourse's default site settings (min_post_length, min_first_post_length, min_topic_title_length,
+# max_topic_title_length); a forum may change the minimums (the channel's settings can say so).
+DEFAULT_MIN_POST_LENGTH = 20
+DEFAULT_MIN_TITLE_LENGTH = 15
+MAX_TITLE_LENGTH = 255
 MAX_RESPONSE_BYTES = 5 * 1024 * 1024
 CATEGORY_CACHE_SECONDS = 24 * 3600
 # (topic, post number) → post id entries kept in the cursor to resolve parents.
@@ -591,6 +596,43 @@ class DiscourseConnector(BaseConnector):
 
     def _create(self, body: dict[str, Any]) -> RemoteRef:
         return self._ref(self._json(self._call("POST", "/posts.json", body=body, creates=True)))
+
+    def _setting_int(self, name: str, default: int) -> int:
+        value = self.config.get(name)
+        return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else default
+
+    def check_post(self, post: OutboundPost) -> list[str]:
+        """What Discourse would refuse: media (not supported yet), a new topic without a title, a title or a
+        post shorter than the forum's minimum (Discourse's defaults: 15 and 20 characters; the channel's
+        ``min_topic_title_length`` / ``min_post_length`` settings when set), a text over the maximum."""
+        problems = super().check_post(post)
+        if post.media:
+            problems.append(_("Comptoir cannot attach files to Discourse posts yet; remove the media."))
+        text = post.text.strip()
+        if post.link and post.link not in text:
+            text = f"{text}\n\n{post.link}" if text else post.link
+        min_post = self._setting_int("min_post_length", DEFAULT_MIN_POST_LENGTH)
+        if text and len(text) < min_post:
+            problems.append(
+                _("The text is %(length)d characters long; this forum wants at least %(min)d.")
+                % {"length": len(text), "min": min_post}
+            )
+        if _int(post.options.get("topic_id")) is None and not post.in_reply_to:
+            title = post.title.strip()
+            min_title = self._setting_int("min_topic_title_length", DEFAULT_MIN_TITLE_LENGTH)
+            if not title:
+                problems.append(_("A new Discourse topic needs a title."))
+            elif len(title) < min_title:
+                problems.append(
+                    _("The topic title is %(length)d characters long; this forum wants at least %(min)d.")
+                    % {"length": len(title), "min": min_title}
+                )
+            elif len(title) > MAX_TITLE_LENGTH:
+                problems.append(
+                    _("The topic title is %(length)d characters long; Discourse accepts %(max)d at most.")
+                    % {"length": len(title), "max": MAX_TITLE_LENGTH}
+                )
+        return problems
 
     def publish(self, post: OutboundPost, idempotency_key: str) -> RemoteRef:
         if post.media:

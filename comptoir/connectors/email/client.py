@@ -68,6 +68,8 @@ MAX_FULL_FETCH_BYTES = 8 * 1024 * 1024
 PARTIAL_FETCH_BYTES = 1024 * 1024
 FETCH_CHUNK_BYTES = 16 * 1024 * 1024
 MAX_REFERENCES = 20
+# Long subjects are folded over several header lines and cut by many clients: keep them readable.
+MAX_SUBJECT_LENGTH = 250
 _DOVECOT_TIMING = re.compile(r"\s*\([\d.]+(?: \+ [\d.]+)* secs\)")
 
 
@@ -324,6 +326,44 @@ class EmailConnector(BaseConnector):
                 )
             )
         return items
+
+    def check_post(self, post: OutboundPost) -> list[str]:
+        """What would stop the message: no recipient, no subject, attachments over the mail rules."""
+        problems = super().check_post(post)
+        try:
+            if not _addresses(post.options.get("to")):
+                problems.append(_("No recipient: give at least one address in “To”."))
+            _addresses(post.options.get("cc"))
+        except ConnectorError as exc:
+            problems.append(exc.message)
+        except TypeError:
+            problems.append(_("No recipient: give at least one address in “To”."))
+        if not post.title.strip():
+            problems.append(_("An e-mail needs a subject: fill in the title of this version."))
+        elif len(post.title) > MAX_SUBJECT_LENGTH:
+            problems.append(
+                _("The subject is %(length)d characters long; keep it under %(max)d.")
+                % {"length": len(post.title), "max": MAX_SUBJECT_LENGTH}
+            )
+        rules = self.capabilities.media
+        images = [m for m in post.media if m.content_type in rules.image_types]
+        videos = [m for m in post.media if m.content_type in rules.video_types]
+        for media in post.media:
+            if media not in images and media not in videos:
+                problems.append(
+                    _("The file %(name)s (%(type)s) cannot be attached: only images and videos are supported.")
+                    % {"name": media.filename, "type": media.content_type}
+                )
+            elif media in images and len(media.data) > rules.max_image_bytes:
+                problems.append(_("The image %(name)s is larger than %(max)d MB.")
+                                % {"name": media.filename, "max": rules.max_image_bytes // (1024 * 1024)})
+            elif media in videos and len(media.data) > rules.max_video_bytes:
+                problems.append(_("The video %(name)s is larger than %(max)d MB.")
+                                % {"name": media.filename, "max": rules.max_video_bytes // (1024 * 1024)})
+        if len(images) > rules.max_images or len(videos) > rules.max_videos:
+            problems.append(_("Too many attachments: at most %(images)d images and %(videos)d videos.")
+                            % {"images": rules.max_images, "videos": rules.max_videos})
+        return problems
 
     def publish(self, post: OutboundPost, idempotency_key: str) -> RemoteRef:
         """Send ``post`` to ``post.options["to"]`` (and ``cc``); the Message-ID comes from the key."""

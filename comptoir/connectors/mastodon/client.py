@@ -451,6 +451,10 @@ class MastodonConnector(BaseConnector):
             text = f"{text}\n\n{post.link}" if text else post.link
         return text
 
+    def text_length(self, post: OutboundPost) -> int:
+        """Mastodon's count: every link weighs 23 characters, the content warning counts too."""
+        return status_length(self._status_text(post)) + len(post.content_warning)
+
     def check_post(self, post: OutboundPost) -> list[str]:
         """Problems that would make Mastodon refuse ``post`` (empty when it can be sent)."""
         problems: list[str] = []
@@ -458,7 +462,7 @@ class MastodonConnector(BaseConnector):
         if not text and not post.media:
             problems.append(_("The text is empty."))
         limit = self.capabilities.max_text_length or DEFAULT_MAX_CHARACTERS
-        length = status_length(text) + len(post.content_warning)
+        length = self.text_length(post)
         if length > limit:
             problems.append(
                 _(

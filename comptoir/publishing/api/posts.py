@@ -1,5 +1,292 @@
-"""REST API: posts (routes gathered by ``publishing/api/__init__.py``)."""
+"""REST API: posts and their per-channel variants (routes gathered by ``publishing/api/__init__.py``).
 
-from ninja import Router
+The same actions as the editor: ``posts.do_save_post`` (variants inside the post's payload), the pre-flight,
+and the approval and delivery steps when those parts of publishing are there.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from ninja import Field, Path, Query, Router, Schema, Status
+
+from comptoir.errors import ApiError, api_responses
+from comptoir.workspaces import audit, roles
+from comptoir.workspaces.models import Membership
+
+from .. import posts
+from ..models import MAX_TEXT_LENGTH, Post, Variant
 
 router = Router(tags=["publishing"])
+
+Slug = Path[str, {"max_length": 60}]
+RowId = Path[int, {"ge": 1, "le": 2**63 - 1}]
+
+
+def _may_refuse(ok: dict) -> dict:
+    """A route without a body that can still answer 400 (an action's rule refused it, naming the field)."""
+    return {**api_responses(ok), 400: ApiError}
+
+
+class VariantIn(Schema):
+    channel: int = Field(..., ge=1, le=2**63 - 1, description="A channel of the workspace that can publish.")
+    text: str | None = Field(None, max_length=MAX_TEXT_LENGTH, description="Empty: the post's master text.")
+    title: str | None = Field(None, max_length=300, description="Discourse topic title, e-mail subject.")
+    content_warning: str | None = Field(None, max_length=500)
+    visibility: str | None = Field(None, max_length=20, description="public, unlisted, private or direct.")
+    media: list[int] | None = Field(None, max_length=posts.MAX_MEDIA, description="Ids from the workspace's media library.")
+    options: dict[str, Any] | None = Field(None, description="Network options, e.g. {\"to\": [\"a@b.example\"]} for e-mail.")
+
+
+class PostIn(Schema):
+    title: str | None = Field(None, max_length=200, description="Internal title.")
+    master_text: str | None = Field(None, max_length=MAX_TEXT_LENGTH)
+    link: str | None = Field(None, max_length=2000)
+    campaign: int | None = Field(None, ge=1, le=2**63 - 1)
+    request: int | None = Field(None, ge=1, le=2**63 - 1)
+    publish_at: str | None = Field(None, max_length=40, description=(
+        "ISO 8601. Without an offset it is a wall time in the token owner's time zone; a time in the past or "
+        "skipped by a daylight-saving change is refused."))
+    variants: list[VariantIn] | None = Field(None, max_length=posts.MAX_VARIANTS, description=(
+        "One per channel; when given, it replaces the post's set of variants."))
+
+
+class VariantOut(Schema):
+    id: int
+    channel: int | None
+    network: str
+    text: str
+    title: str
+    content_warning: str
+    visibility: str
+    media: list[int]
+    options: dict
+    state: str = Field(description="pending, scheduled, claimed, sent, failed, unknown, late or cancelled.")
+    remote_url: str
+    error: str
+
+
+class PostOut(Schema):
+    id: int
+    title: str
+    master_text: str
+    link: str
+    status: str
+    publish_at: datetime | None
+    campaign: int | None
+    request: int | None
+    version: int
+    approved_version: int | None
+    created_at: datetime
+    updated_at: datetime
+    variants: list[VariantOut]
+
+
+class ProblemOut(Schema):
+    severity: str = Field(description="error (the network would refuse it) or warning.")
+    variant: int | None
+    field: str
+    message: str
+
+
+class PreflightOut(Schema):
+    ok: bool = Field(description="True when there is no error (warnings may remain).")
+    problems: list[ProblemOut]
+
+
+class PostFilters(Schema):
+    status: str | None = Field(None, max_length=30)
+    channel: int | None = Field(None, ge=1, le=2**63 - 1)
+    campaign: int | None = Field(None, ge=1, le=2**63 - 1)
+    q: str | None = Field(None, max_length=200, description="Words in the title or the texts.")
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0, le=10_000_000)
+
+
+class ScheduleIn(Schema):
+    publish_at: str | None = Field(None, max_length=40, description="Optional new date (same rules as the post's).")
+
+
+def _membership(request, slug: str, perm: str) -> Membership:
+    token = request.auth
+    if slug != token.workspace.slug:
+        raise Http404
+    membership = Membership.objects.select_related("workspace", "user").filter(
+        workspace=token.workspace, user=token.user).first()
+    if membership is None:
+        raise Http404
+    if not roles.has_perm(membership.role, perm):
+        raise PermissionDenied(_("Your role in this workspace does not allow this."))
+    return membership
+
+
+def _post(membership: Membership, post_id: int) -> Post:
+    return get_object_or_404(Post, pk=post_id, workspace=membership.workspace)
+
+
+def _variant_out(v: Variant) -> dict:
+    return {"id": v.pk, "channel": v.channel_id, "network": v.network, "text": v.text, "title": v.title,
+            "content_warning": v.content_warning, "visibility": v.visibility,
+            "media": [vm.asset_id for vm in v.variantmedia_set.all()], "options": v.options or {}, "state": v.state,
+            "remote_url": v.remote_url, "error": str(v.error) if v.error_code else ""}
+
+
+def _post_out(p: Post) -> dict:
+    return {"id": p.pk, "title": p.title, "master_text": p.master_text, "link": p.link, "status": p.status,
+            "publish_at": p.publish_at, "campaign": p.campaign_id, "request": p.request_id, "version": p.version,
+            "approved_version": p.approved_version, "created_at": p.created_at, "updated_at": p.updated_at,
+            "variants": [_variant_out(v) for v in p.variants.all()]}
+
+
+def _with_variants(qs):
+    return qs.prefetch_related("variants__variantmedia_set")
+
+
+def _payload(payload: PostIn) -> dict:
+    data = payload.dict(exclude_unset=True)
+    if data.get("variants") is not None:
+        data["variants"] = [{k: v for k, v in row.items() if k == "channel" or v is not None} for row in data["variants"]]
+    return data
+
+
+@router.get("/{slug}/posts", response=_may_refuse({200: list[PostOut]}), summary="Posts, newest change first")
+def list_posts(request, slug: Slug, filters: Query[PostFilters]):
+    membership = _membership(request, slug, roles.VIEW_PUBLISHING)
+    qs = Post.objects.filter(workspace=membership.workspace)
+    if filters.status:
+        if filters.status not in Post.Status.values:
+            raise ValidationError({"status": _("Unknown status: use one of %(values)s.")
+                                   % {"values": ", ".join(Post.Status.values)}})
+        qs = qs.filter(status=filters.status)
+    if filters.channel:
+        qs = qs.filter(variants__channel_id=filters.channel)
+    if filters.campaign:
+        qs = qs.filter(campaign_id=filters.campaign)
+    if filters.q:
+        qs = qs.filter(Q(title__icontains=filters.q) | Q(master_text__icontains=filters.q)
+                       | Q(variants__text__icontains=filters.q))
+    qs = _with_variants(qs.distinct().order_by("-updated_at", "-pk"))
+    return [_post_out(p) for p in qs[filters.offset: filters.offset + filters.limit]]
+
+
+@router.post("/{slug}/posts", response=api_responses({201: PostOut}, body=True), summary="Write a post (a draft)")
+def create_post(request, slug: Slug, payload: PostIn):
+    membership = _membership(request, slug, roles.MANAGE_PUBLISHING)
+    with audit.via("api"):
+        post = posts.do_save_post(membership, None, _payload(payload))
+    return Status(201, _post_out(_with_variants(Post.objects.filter(pk=post.pk)).get()))
+
+
+@router.get("/{slug}/posts/{post_id}", response=api_responses({200: PostOut}))
+def get_post(request, slug: Slug, post_id: RowId):
+    membership = _membership(request, slug, roles.VIEW_PUBLISHING)
+    return _post_out(get_object_or_404(_with_variants(Post.objects), pk=post_id, workspace=membership.workspace))
+
+
+@router.patch("/{slug}/posts/{post_id}", response=api_responses({200: PostOut}, body=True),
+              summary="Change a post (a content change makes a new version and goes back through approval)")
+def update_post(request, slug: Slug, post_id: RowId, payload: PostIn):
+    membership = _membership(request, slug, roles.MANAGE_PUBLISHING)
+    post = _post(membership, post_id)
+    with audit.via("api"):
+        post = posts.do_save_post(membership, post, _payload(payload))
+    return _post_out(_with_variants(Post.objects.filter(pk=post.pk)).get())
+
+
+@router.delete("/{slug}/posts/{post_id}", response=_may_refuse({204: None}), summary="Delete a draft")
+def delete_post(request, slug: Slug, post_id: RowId):
+    membership = _membership(request, slug, roles.MANAGE_PUBLISHING)
+    post = _post(membership, post_id)
+    if post.status not in (Post.Status.DRAFT, Post.Status.CHANGES_REQUESTED):
+        raise ValidationError({"status": _("Only drafts can be deleted: cancel this post instead "
+                                           "(POST …/posts/%(id)d/cancel).") % {"id": post.pk}})
+    with audit.via("api"):
+        posts.do_delete_post(membership, post)
+    return Status(204, None)
+
+
+@router.post("/{slug}/posts/{post_id}/cancel", response=_may_refuse({200: PostOut}),
+             summary="Cancel a post: nothing more goes out, what was published stays")
+def cancel_post(request, slug: Slug, post_id: RowId):
+    membership = _membership(request, slug, roles.MANAGE_PUBLISHING)
+    post = _post(membership, post_id)
+    if post.status in (Post.Status.DRAFT, Post.Status.CHANGES_REQUESTED):
+        raise ValidationError({"status": _("A draft is deleted, not cancelled.")})
+    with audit.via("api"):
+        posts.do_delete_post(membership, post)
+    return _post_out(_with_variants(Post.objects.filter(pk=post.pk)).get())
+
+
+@router.post("/{slug}/posts/{post_id}/duplicate", response=api_responses({201: PostOut}),
+             summary="A new draft with the same content and channels")
+def duplicate_post(request, slug: Slug, post_id: RowId):
+    membership = _membership(request, slug, roles.MANAGE_PUBLISHING)
+    with audit.via("api"):
+        copy = posts.do_duplicate_post(membership, _post(membership, post_id))
+    return Status(201, _post_out(_with_variants(Post.objects.filter(pk=copy.pk)).get()))
+
+
+@router.post("/{slug}/posts/{post_id}/preflight", response=api_responses({200: PreflightOut}),
+             summary="What each network would refuse, and what deserves a second look")
+def preflight_post(request, slug: Slug, post_id: RowId):
+    membership = _membership(request, slug, roles.VIEW_PUBLISHING)
+    problems = posts.preflight(_post(membership, post_id))
+    return {"ok": not any(p.severity == "error" for p in problems), "problems": [p.as_dict() for p in problems]}
+
+
+def _part(module: str, name: str):
+    action = posts.optional_part(module, name)
+    if action is None:
+        raise Http404(_("This part of publishing is not available yet."))
+    return action
+
+
+def _refuse_errors(post: Post) -> None:
+    errors = [p for p in posts.preflight(post, check_links=False) if p.severity == "error"]
+    if errors:
+        raise ValidationError({errors[0].field if errors[0].variant is None else "variants":
+                               " ".join(p.message for p in errors)})
+
+
+@router.post("/{slug}/posts/{post_id}/schedule", response=api_responses({200: PostOut}, body=True),
+             summary="Schedule the post on its channels (after approval when the workspace asks for it)")
+def schedule_post(request, slug: Slug, post_id: RowId, payload: ScheduleIn | None = None):
+    membership = _membership(request, slug, roles.MANAGE_PUBLISHING)
+    post = _post(membership, post_id)
+    do_schedule = _part("delivery", "do_schedule")
+    publish_at = None
+    if payload is not None and payload.publish_at:
+        publish_at = posts.check_publish_at(payload.publish_at, membership.user.time_zone)
+    _refuse_errors(post)
+    with audit.via("api"):
+        do_schedule(membership, post, publish_at=publish_at) if publish_at else do_schedule(membership, post)
+    return _post_out(_with_variants(Post.objects.filter(pk=post.pk)).get())
+
+
+@router.post("/{slug}/posts/{post_id}/unschedule", response=_may_refuse({200: PostOut}),
+             summary="Take the post off the schedule (variants being sent finish)")
+def unschedule_post(request, slug: Slug, post_id: RowId):
+    membership = _membership(request, slug, roles.MANAGE_PUBLISHING)
+    post = _post(membership, post_id)
+    do_unschedule = _part("delivery", "do_unschedule")
+    with audit.via("api"):
+        do_unschedule(membership, post)
+    return _post_out(_with_variants(Post.objects.filter(pk=post.pk)).get())
+
+
+@router.post("/{slug}/posts/{post_id}/submit", response=_may_refuse({200: PostOut}),
+             summary="Send the post for approval")
+def submit_post(request, slug: Slug, post_id: RowId):
+    membership = _membership(request, slug, roles.MANAGE_PUBLISHING)
+    post = _post(membership, post_id)
+    do_submit = _part("approvals", "do_submit")
+    _refuse_errors(post)
+    with audit.via("api"):
+        do_submit(membership, post)
+    return _post_out(_with_variants(Post.objects.filter(pk=post.pk)).get())
