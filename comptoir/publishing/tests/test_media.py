@@ -315,3 +315,16 @@ def test_a_phone_photo_with_a_second_picture_mpo_is_a_jpeg(workspace, cm, as_use
     assert picture.getexif().get_ifd(0x8825) == {}
     assert stored.count(b"Exif\x00\x00") == 1
     picture.load()
+
+
+def test_a_hostile_file_name_is_shown_escaped_and_served_with_a_safe_header(workspace, cm, as_user):
+    name = "<img src=x onerror=alert(1)>; filename=evil.html.png"
+    client = as_user(cm)
+    assert upload(client, "velo", image_bytes(), name).status_code == 302
+    asset = MediaAsset.objects.get()
+    page = client.get(reverse("publishing_media", args=["velo"])).content.decode()
+    assert "<img src=x onerror" not in page and "&lt;img src=x onerror" in page
+    response = client.get(reverse("publishing_media_file", args=["velo", asset.pk]), {"download": "1"})
+    assert response["Content-Type"] == "image/png"
+    assert response["Content-Disposition"] == f'attachment; filename="{name}"'  # one quoted value
+    assert "/" not in asset.file.name.rsplit("/", 1)[1]
