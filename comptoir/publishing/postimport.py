@@ -90,6 +90,7 @@ class Row:
     media: MediaAsset | None = None
     title: str = ""
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # shown, not blocking
 
 
 @dataclass
@@ -322,7 +323,25 @@ def preview(workspace, data: bytes, tz: str) -> Preview:
         result.rows = []
     if not result.rows and not result.problems:
         result.problems.append(_("The file holds no post."))
+    _warn_duplicates(workspace, result.rows)
     return result
+
+
+def _warn_duplicates(workspace, rows: list[Row]) -> None:
+    """A line whose text and date a post of the workspace (or an earlier line) already has: probably imported twice."""
+    texts = {row.text for row in rows if row.text}
+    existing = set(Post.objects.filter(workspace=workspace, master_text__in=list(texts)[:MAX_ROWS])
+                   .exclude(status=Post.Status.CANCELLED).values_list("master_text", "publish_at")) if texts else set()
+    seen: dict[tuple, int] = {}
+    for row in rows:
+        key = (row.text, row.publish_at)
+        if not row.text:
+            continue
+        if key in existing:
+            row.warnings.append(_("a post with this text and date exists already: imported twice?"))
+        elif key in seen:
+            row.warnings.append(_("same text and date as line %(line)d") % {"line": seen[key]})
+        seen.setdefault(key, row.line)
 
 
 def _optional_content_of():

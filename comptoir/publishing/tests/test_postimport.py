@@ -213,3 +213,14 @@ def test_the_result_page_lists_only_this_workspaces_posts(workspace, other_works
     theirs = Post.objects.create(workspace=other_workspace, title="Secret")
     page = as_user(cm).get(reverse("publishing_import_done", args=["velo"]), {"posts": f"{theirs.pk},abc,,99999999999999999999"})
     assert page.status_code == 200 and "Secret" not in page.content.decode()
+
+
+def test_importing_the_same_file_twice_is_flagged_but_allowed(workspace, cm, channels, as_user):
+    data = csv_bytes("2027-03-14,10:00,mastodon,Atelier samedi,,,,", "2027-03-14,10:00,bluesky,Atelier samedi,,,,")
+    client = as_user(cm)
+    first = check(client, data)
+    assert [r.warnings for r in first.context["preview"].rows] == [[], ["same text and date as line 2"]]
+    client.post(reverse("publishing_import_confirm", args=["velo"]), {"payload": first.context["payload"]})
+    again = check(client, data)
+    assert again.status_code == 200 and 'data-testid="row-warning"' in again.content.decode()
+    assert all("exists already" in r.warnings[0] for r in again.context["preview"].rows)
