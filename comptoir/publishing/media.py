@@ -365,6 +365,10 @@ def do_upload(membership, upload, *, alt_text: str = "", title: str = "") -> tup
                 existing.archived_at = None
                 existing.save(update_fields=["archived_at"])
                 audit.record(workspace, membership.user, "media.unarchive", existing)
+            # What the existing one lacks, the new upload may bring (never overwriting what the team wrote).
+            filled = {k: v for k, v in (("alt_text", alt_text), ("title", title)) if v and not getattr(existing, k)}
+            if filled:
+                do_edit(membership, existing, **filled)
             return existing, False
         asset = MediaAsset(workspace=workspace, filename=checked.filename, kind=checked.kind,
                            content_type=checked.content_type, size=checked.size, width=checked.width,

@@ -151,6 +151,9 @@ def test_the_same_file_again_offers_the_existing_one(workspace, cm, as_user):
     assert MediaAsset.objects.count() == 1
     first.refresh_from_db()
     assert first.archived_at is None and first.alt_text == "Bleu"
+    upload(client, "velo", data, "copie.png", alt="Autre texte", title="Logo bleu")
+    first.refresh_from_db()
+    assert (first.alt_text, first.title) == ("Bleu", "Logo bleu")  # what was written stays; what was missing is filled
 
 
 def test_the_same_file_in_another_workspace_is_its_own(workspace, other_workspace, cm, outsider, as_user):
