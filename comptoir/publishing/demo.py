@@ -286,8 +286,11 @@ def _fill(workspace, spec, now: datetime, Channel, Membership) -> int:  # noqa: 
                                       body="Les visuels sont sur le drive partagé, dossier « réseaux ».")
         if status != ContentRequest.Status.NEW:
             comment = RequestComment(request=request, author=cm, body="", created_at=created_at + timedelta(hours=5))
-            comment.event = translated("%(actor)s moved the request to “%(status)s”.") % {
-                "actor": cm.full_name if cm else "", "status": status}
+            if status == ContentRequest.Status.DECLINED:
+                comment.event = translated("Declined: %(reason)s") % {"reason": request.decline_reason}
+            else:
+                comment.event = translated("Status: %(old)s → %(new)s") % {
+                    "old": ContentRequest.Status.NEW.label, "new": ContentRequest.Status(status).label}
             comment.save()
         if n == 2:
             request.priority_override = 85

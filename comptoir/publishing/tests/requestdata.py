@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from comptoir.conftest import membership_of
 from comptoir.publishing import requests
-from comptoir.publishing.models import Post, PostVersion
+from comptoir.publishing.models import Post, PostVersion, Variant
 from comptoir.workspaces.models import Channel
 
 
@@ -28,7 +28,10 @@ def submit(user, workspace, files=(), **overrides):
 
 
 def post(workspace, user=None, text="Portes ouvertes samedi !", **fields) -> Post:
+    """A post on one Mastodon channel of the workspace (the pre-flight wants a channel to publish on)."""
     p = Post.objects.create(workspace=workspace, master_text=text, created_by=user, **fields)
+    on = Channel.objects.filter(workspace=workspace, network="mastodon").first() or channel(workspace)
+    Variant.objects.create(post=p, channel=on, network=on.network)
     PostVersion.objects.create(post=p, number=p.version, content={"master_text": text})
     return p
 
