@@ -2,9 +2,10 @@
 
 from ninja import Router
 
-from . import calendar, posts, requests
+from . import calendar, media, posts, requests
 
 router = Router()
 router.add_router("", requests.router)
 router.add_router("", posts.router)
 router.add_router("", calendar.router)
+router.add_router("", media.router)
