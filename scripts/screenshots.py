@@ -45,6 +45,14 @@ def main(base: str) -> None:
             page.get_by_test_id("open-incidents").locator("a").first.click()  # the crisis under way
             page.wait_for_timeout(1200)
             page.screenshot(path=OUT / f"listening-incident-fr{suffix}.png", full_page=True)
+            page.goto("/w/velo-lyon/publishing/calendar/")
+            page.screenshot(path=OUT / f"publishing-calendar-fr{suffix}.png", full_page=True)
+            page.goto("/w/velo-lyon/publishing/requests/board/")
+            page.screenshot(path=OUT / f"publishing-board-fr{suffix}.png", full_page=True)
+            page.goto("/w/velo-lyon/publishing/posts/?q=dernière+semaine")
+            page.get_by_role("link", name="Adhésions d'hiver : dernière semaine").first.click()
+            page.wait_for_timeout(1200)  # the counters arrive by htmx
+            page.screenshot(path=OUT / f"publishing-post-fr{suffix}.png", full_page=True)
             with page.expect_navigation():  # the menu submits itself; wait for the new page
                 page.get_by_test_id("language-select").select_option("en")
             page.goto("/w/maison-lumiere/")
@@ -55,6 +63,9 @@ def main(base: str) -> None:
             page.screenshot(path=OUT / f"stream-en{suffix}.png", full_page=width < 1000)
             page.goto("/w/maison-lumiere/activity/")
             page.screenshot(path=OUT / f"activity-en{suffix}.png", full_page=True)
+            for name, url in (("calendar", "calendar/"), ("posts", "posts/")):
+                page.goto(f"/w/maison-lumiere/publishing/{url}")
+                page.screenshot(path=OUT / f"publishing-{name}-en{suffix}.png", full_page=True)
             for name, url in (("dashboard", "dashboard/"), ("curation", "curation/")):
                 page.goto(f"/w/maison-lumiere/listening/{url}")
                 page.wait_for_timeout(1200)
