@@ -113,7 +113,8 @@ def history(post: Post) -> list[Approval]:
 FIELD_LABELS = {"master_text": gettext_lazy("Text"), "title": gettext_lazy("Internal title"), "link": gettext_lazy("Link"),
                 "text": gettext_lazy("Text"), "variants": gettext_lazy("Variant"), "publish_at": gettext_lazy("Date"),
                 "network": gettext_lazy("Network"), "content_warning": gettext_lazy("Content warning"),
-                "alt_text": gettext_lazy("Alt text"), "media": gettext_lazy("Media")}
+                "alt_text": gettext_lazy("Alt text"), "media": gettext_lazy("Media"),
+                "alternates": gettext_lazy("Other texts")}
 
 
 def _label(path: str) -> str:

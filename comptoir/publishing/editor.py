@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from comptoir.connectors.base import BaseConnector, OutboundPost
 
 from .posts import check_outbound
+from .recurring import alternates_text
 
 # Words that rarely carry meaning in a short post, French and English.
 FILLERS = ("vraiment", "très", "tout simplement", "simplement", "en fait", "juste", "vraiment très", "absolument",
@@ -194,6 +195,9 @@ def version_diff(older: dict, newer: dict) -> list[dict]:
             if previous.get(key, "") != variant.get(key, ""):
                 rows.append({"label": f"{name} — {label}",
                              "diff": word_diff(previous.get(key, "") or "", variant.get(key, "") or "")})
+        if (previous.get("alternates") or []) != (variant.get("alternates") or []):
+            rows.append({"label": f"{name} — {_('other texts')}", "diff": word_diff(
+                alternates_text(previous.get("alternates") or []), alternates_text(variant.get("alternates") or []))})
         if previous.get("media") != variant.get("media") or previous.get("visibility") != variant.get("visibility"):
             rows.append({"label": name, "note": _("media or visibility changed")})
     for channel, variant in old_variants.items():

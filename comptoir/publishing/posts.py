@@ -41,6 +41,7 @@ from .models import (
     VariantMedia,
 )
 from .outbound import outbound_post
+from .recurring import check_alternates, check_repetition
 
 # A post in one of these states is waiting for approval or armed: changing its content takes it back.
 ARMED_STATUSES = (Post.Status.IN_REVIEW, Post.Status.APPROVED, Post.Status.SCHEDULED)
@@ -52,8 +53,9 @@ VISIBILITIES = ("", "public", "unlisted", "private", "direct")
 MAX_VARIANTS = 20
 MAX_MEDIA = 10
 MAX_OPTIONS_CHARS = 4000
-POST_FIELDS = ("title", "master_text", "link", "campaign", "request", "publish_at")
-VARIANT_FIELDS = ("text", "title", "content_warning", "visibility")
+POST_FIELDS = ("title", "master_text", "link", "campaign", "request", "publish_at", "repeat_every_weeks", "repeat_until")
+VARIANT_FIELDS = ("text", "title", "content_warning", "visibility", "alternates")
+REPEAT_FIELDS = ("repeat_every_weeks", "repeat_until")
 
 
 @dataclass(frozen=True)
@@ -207,9 +209,10 @@ def check_post_data(membership: Membership, data: dict, post: Post | None = None
     """The fields of ``data`` that are present, cleaned, or a ValidationError naming the field.
 
     ``data``: ``title``, ``master_text``, ``link``, ``campaign`` / ``request`` (ids), ``publish_at`` (aware, or
-    the user's wall time), ``variants`` (a list of ``{channel, text, title, content_warning, visibility, media,
-    options}``; when present it replaces the post's set, one per channel). Ids of another workspace are refused
-    as unknown.
+    the user's wall time), ``repeat_every_weeks`` / ``repeat_until`` (evergreen: see
+    :func:`~comptoir.publishing.recurring.check_repetition`), ``variants`` (a list of ``{channel, text, title,
+    content_warning, visibility, media, options, alternates}``; when present it replaces the post's set, one per
+    channel). Ids of another workspace are refused as unknown.
     """
     if not isinstance(data, dict):
         raise ValidationError({"__all__": _("The post must be an object of fields.")})
@@ -238,6 +241,15 @@ def check_post_data(membership: Membership, data: dict, post: Post | None = None
     if "publish_at" in data:
         out["publish_at"] = check_publish_at(data.get("publish_at"), membership.user.time_zone,
                                              current=post.publish_at if post is not None else None)
+    if any(name in data for name in REPEAT_FIELDS) or ("publish_at" in data and post is not None
+                                                          and post.repeat_every_weeks):
+        # A field left out keeps the post's value; both are checked together, against the (new) date.
+        current = {name: getattr(post, name) if post is not None else None for name in REPEAT_FIELDS}
+        if data.get("repeat_every_weeks") in (None, "") and "repeat_every_weeks" in data:
+            current["repeat_until"] = None  # stopping the repetition ends it: its end date goes with it
+        out.update(check_repetition({name: data[name] if name in data else current[name] for name in REPEAT_FIELDS},
+                                    publish_at=out["publish_at"] if "publish_at" in out else (
+                                        post.publish_at if post is not None else None)))
     if "variants" in data:
         out["variants"] = _check_variants(membership, data.get("variants"), post)
     return out
@@ -280,6 +292,8 @@ def _check_variants(membership: Membership, rows: Any, post: Post | None) -> lis
             "content_warning": _text(row, "content_warning", 500, line=True) if "content_warning" in row else None,
             "visibility": _text(row, "visibility", 20, line=True) if "visibility" in row else None,
             "options": _check_options(row.get("options"), index) if "options" in row else None,
+            "alternates": check_alternates(row.get("alternates"), field=f"{prefix}.alternates")
+            if "alternates" in row else None,
             "media": None,
         }
         if item["visibility"] is not None and item["visibility"] not in VISIBILITIES:
@@ -322,7 +336,7 @@ def content_of(post: Post) -> dict:
         "variants": [
             {"channel": v.channel_id, "network": v.network, "channel_label": str(v.channel) if v.channel else v.network,
              "text": v.text, "title": v.title, "content_warning": v.content_warning, "visibility": v.visibility,
-             "options": v.options, "media": list(v.variantmedia_set.order_by("position", "pk").values_list("asset_id", flat=True))}
+             "options": v.options, "alternates": list(v.alternates or []), "media": list(v.variantmedia_set.order_by("position", "pk").values_list("asset_id", flat=True))}
             for v in post.variants.select_related("channel").order_by("pk")
         ],
     }
@@ -354,11 +368,11 @@ def _apply_variants(post: Post, rows: list[dict]) -> None:
     for row in rows:
         channel = row["channel"]
         variant = current.get(channel.pk) or Variant(post=post, channel=channel, network=channel.network)
-        before = (variant.text, variant.title, variant.content_warning, variant.visibility, variant.options)
+        before = [getattr(variant, name) for name in (*VARIANT_FIELDS, "options")]
         for name in (*VARIANT_FIELDS, "options"):
             if row.get(name) is not None:
                 setattr(variant, name, row[name])
-        changed = before != (variant.text, variant.title, variant.content_warning, variant.visibility, variant.options)
+        changed = before != [getattr(variant, name) for name in (*VARIANT_FIELDS, "options")]
         media_changed = row.get("media") is not None and variant.pk is not None and (
             list(variant.variantmedia_set.order_by("position", "pk").values_list("asset_id", flat=True))
             != [a.pk for a in row["media"]])
@@ -378,7 +392,8 @@ def _snapshot(post: Post, user) -> PostVersion:
 
 
 def _audit_fields(post: Post) -> dict:
-    data = audit.snapshot(post, ["title", "status", "publish_at", "campaign", "request", "version", "link"])
+    data = audit.snapshot(post, ["title", "status", "publish_at", "campaign", "request", "version", "link",
+                                 *REPEAT_FIELDS])
     data["variants"] = sorted(str(v.channel or v.network) for v in post.variants.select_related("channel"))
     return data
 
@@ -734,7 +749,9 @@ def preflight(post: Post, *, check_links: bool = True) -> list[Problem]:
 audit.GROUPS.update({"publishing": gettext_lazy("Publishing")})
 audit.FIELD_NAMES.update({"master_text": gettext_lazy("text"), "publish_at": gettext_lazy("publication date"),
                           "variants": gettext_lazy("channels"), "campaign": gettext_lazy("campaign"),
-                          "version": gettext_lazy("version"), "link": gettext_lazy("link")})
+                          "version": gettext_lazy("version"), "link": gettext_lazy("link"),
+                          "repeat_every_weeks": gettext_lazy("repeat every (weeks)"),
+                          "repeat_until": gettext_lazy("repeat until")})
 
 
 def _updated(event, names) -> str:

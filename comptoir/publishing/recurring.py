@@ -67,7 +67,7 @@ def check_repetition(data: dict, *, publish_at: dt.datetime | None = None) -> di
     raw_every = data.get("repeat_every_weeks")
     raw_until = data.get("repeat_until")
     every: int | None = None
-    if raw_every not in (None, "", 0, "0"):
+    if raw_every not in (None, ""):  # 0 is refused, not read as "once": empty (null) says that
         if isinstance(raw_every, bool):
             raw_every = "x"
         try:
@@ -84,8 +84,8 @@ def check_repetition(data: dict, *, publish_at: dt.datetime | None = None) -> di
         elif isinstance(raw_until, dt.date):
             until = raw_until
         else:
-            try:
-                until = parse_date(str(raw_until).strip()[:20])
+            try:  # text only: a number such as 20270630 is no date, whatever fromisoformat makes of it
+                until = parse_date(raw_until.strip()[:20]) if isinstance(raw_until, str) else None
             except ValueError:
                 until = None
             if until is None:

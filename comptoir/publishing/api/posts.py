@@ -6,7 +6,7 @@ and the approval and delivery steps when those parts of publishing are there.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,7 +20,7 @@ from comptoir.errors import ApiError, api_responses
 from comptoir.workspaces import audit, roles
 from comptoir.workspaces.models import Membership
 
-from .. import posts
+from .. import posts, recurring
 from ..models import MAX_TEXT_LENGTH, Post, Variant
 
 router = Router(tags=["publishing"])
@@ -42,6 +42,13 @@ class VariantIn(Schema):
     visibility: str | None = Field(None, max_length=20, description="public, unlisted, private or direct.")
     media: list[int] | None = Field(None, max_length=posts.MAX_MEDIA, description="Ids from the workspace's media library.")
     options: dict[str, Any] | None = Field(None, description="Network options, e.g. {\"to\": [\"a@b.example\"]} for e-mail.")
+    # Typed loosely on purpose: the action checks it (one code path with the editor) and a refusal is a 400 naming
+    # the field; the documented type is the one below.
+    alternates: Any = Field(None, description=(
+        f"Evergreen: up to {recurring.MAX_ALTERNATES} other texts used in turn by the next occurrences (after "
+        "``text``). Part of the content: changing them sends an approved post back to approval. [] removes them."),
+        json_schema_extra={"type": "array", "items": {"type": "string", "maxLength": MAX_TEXT_LENGTH},
+                           "maxItems": recurring.MAX_ALTERNATES})
 
 
 class PostIn(Schema):
@@ -53,6 +60,15 @@ class PostIn(Schema):
     publish_at: str | None = Field(None, max_length=40, description=(
         "ISO 8601. Without an offset it is a wall time in the token owner's time zone; a time in the past or "
         "skipped by a daylight-saving change is refused."))
+    # Typed loosely on purpose, as ``alternates``: refused values are a 400 from the action, naming the field.
+    repeat_every_weeks: Any = Field(None, description=(
+        f"Evergreen: once published, the post is published again every N weeks (1–{recurring.MAX_EVERY_WEEKS}) at "
+        "the same wall-clock time; null stops the repetition. Not a content change (no new version)."),
+        json_schema_extra={"type": ["integer", "null"], "minimum": 1, "maximum": recurring.MAX_EVERY_WEEKS})
+    repeat_until: Any = Field(None, description=(
+        "Last day of the repetition (YYYY-MM-DD), on or after the publication date, at most three years later; "
+        "null: until the repetition is removed. Needs ``repeat_every_weeks``."),
+        json_schema_extra={"type": ["string", "null"], "format": "date"})
     variants: list[VariantIn] | None = Field(None, max_length=posts.MAX_VARIANTS, description=(
         "One per channel; when given, it replaces the post's set of variants."))
 
@@ -67,6 +83,7 @@ class VariantOut(Schema):
     visibility: str
     media: list[int]
     options: dict
+    alternates: list[str] = Field(description="Evergreen: the other texts used in turn by the next occurrences.")
     state: str = Field(description="pending, scheduled, claimed, sent, failed, unknown, late or cancelled.")
     remote_url: str
     error: str
@@ -85,6 +102,10 @@ class PostOut(Schema):
     approved_version: int | None
     created_at: datetime
     updated_at: datetime
+    repeat_every_weeks: int | None = Field(description="Evergreen: published again every N weeks (null: once).")
+    repeat_until: date | None
+    repeat_of: int | None = Field(description="The first post of the evergreen series this one is an occurrence of.")
+    occurrence: int = Field(description="0 for the first post of a series, then 1, 2…")
     variants: list[VariantOut]
 
 
@@ -133,7 +154,8 @@ def _post(membership: Membership, post_id: int) -> Post:
 def _variant_out(v: Variant) -> dict:
     return {"id": v.pk, "channel": v.channel_id, "network": v.network, "text": v.text, "title": v.title,
             "content_warning": v.content_warning, "visibility": v.visibility,
-            "media": [vm.asset_id for vm in v.variantmedia_set.all()], "options": v.options or {}, "state": v.state,
+            "media": [vm.asset_id for vm in v.variantmedia_set.all()], "options": v.options or {},
+            "alternates": [a for a in (v.alternates or []) if isinstance(a, str)], "state": v.state,
             "remote_url": v.remote_url, "error": str(v.error) if v.error_code else ""}
 
 
@@ -141,6 +163,8 @@ def _post_out(p: Post) -> dict:
     return {"id": p.pk, "title": p.title, "master_text": p.master_text, "link": p.link, "status": p.status,
             "publish_at": p.publish_at, "campaign": p.campaign_id, "request": p.request_id, "version": p.version,
             "approved_version": p.approved_version, "created_at": p.created_at, "updated_at": p.updated_at,
+            "repeat_every_weeks": p.repeat_every_weeks, "repeat_until": p.repeat_until, "repeat_of": p.repeat_of_id,
+            "occurrence": p.occurrence,
             "variants": [_variant_out(v) for v in p.variants.all()]}
 
 
@@ -152,6 +176,10 @@ def _payload(payload: PostIn) -> dict:
     data = payload.dict(exclude_unset=True)
     if data.get("variants") is not None:
         data["variants"] = [{k: v for k, v in row.items() if k == "channel" or v is not None} for row in data["variants"]]
+        for index, row in enumerate(data["variants"]):
+            # The editor's textarea may send one text cut by "---" lines; the API takes a list only.
+            if "alternates" in row and not isinstance(row["alternates"], list):
+                raise ValidationError({f"variants.{index}.alternates": _("The other texts must be a list of texts.")})
     return data
 
 

@@ -55,3 +55,28 @@ def test_a_cm_writes_for_two_channels_and_sees_a_counter_turn_red_over_the_limit
     expect(page.get_by_test_id("preflight-ok")).to_be_visible()
     assert post.variants.get(network="bluesky").text.endswith("On roule ensemble.")
     assert page.console_errors == []
+
+
+def test_a_cm_makes_a_post_evergreen_with_rotating_texts(page, cm, workspace):
+    Channel.objects.create(workspace=workspace, network="mastodon", handle="@velo@masto.example", label="Mastodon @velo")
+    log_in(page, cm)
+    page.goto("/w/velo/publishing/posts/new/")
+    page.get_by_test_id("master-text").fill("Atelier réparation samedi 10h : venez avec votre vélo !")
+    page.get_by_test_id("channel-mastodon").check()
+    page.get_by_test_id("publish-at").fill("2031-03-15T10:00")
+    fields = page.get_by_test_id("repeat-fields")
+    fields.locator("[name=repeat_every_weeks]").fill("53")
+    page.get_by_test_id("variant-mastodon").locator("textarea[name^=alternates_]").fill("Deuxième texte\n---\nTroisième")
+    page.get_by_test_id("save-post").click()
+    # Refused next to the field, nothing typed lost.
+    expect(fields.locator(".invalid-feedback")).to_be_visible()
+    expect(page.get_by_test_id("variant-mastodon").locator("textarea[name^=alternates_]")).to_have_value(
+        "Deuxième texte\n---\nTroisième")
+    fields.locator("[name=repeat_every_weeks]").fill("2")
+    fields.locator("[name=repeat_until]").fill("2031-06-30")
+    page.get_by_test_id("save-post").click()
+    expect(page.get_by_test_id("series")).to_be_visible()
+    expect(page.get_by_test_id("repeats")).to_contain_text("2")
+    post = Post.objects.get()
+    assert (post.repeat_every_weeks, str(post.repeat_until)) == (2, "2031-06-30")
+    assert post.variants.get().alternates == ["Deuxième texte", "Troisième"]

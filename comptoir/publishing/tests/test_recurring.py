@@ -169,6 +169,8 @@ def test_another_workspaces_series_is_its_own(workspace, other_workspace, channe
 
 @pytest.mark.parametrize(("data", "field"), [
     ({"repeat_every_weeks": "0.5"}, "repeat_every_weeks"),
+    ({"repeat_every_weeks": 0}, "repeat_every_weeks"),
+    ({"repeat_every_weeks": "0"}, "repeat_every_weeks"),
     ({"repeat_every_weeks": 53}, "repeat_every_weeks"),
     ({"repeat_every_weeks": -1}, "repeat_every_weeks"),
     ({"repeat_every_weeks": True}, "repeat_every_weeks"),

@@ -23,7 +23,7 @@ from comptoir.workspaces import roles
 from comptoir.workspaces.access import get_membership
 from comptoir.workspaces.models import Channel
 
-from .. import editor, posts
+from .. import editor, posts, recurring
 from ..models import Campaign, ContentRequest, MediaAsset, Post, Variant
 
 PER_PAGE = 50
@@ -114,6 +114,9 @@ def _form_data(request, channels: list[Channel], post: Post | None = None) -> di
     data = {name: post_data.get(name, "") for name in ("title", "master_text", "link", "publish_at")}
     data["campaign"] = post_data.get("campaign") or None
     data["request"] = post_data.get("request") or None
+    for name in posts.REPEAT_FIELDS:
+        if name in post_data:
+            data[name] = post_data.get(name, "")
     chosen = set(_ids(post_data.getlist("channels")))
     known = {c.pk for c in channels}
     variants = []
@@ -123,6 +126,8 @@ def _form_data(request, channels: list[Channel], post: Post | None = None) -> di
         row = {"channel": channel_id, "text": post_data.get(f"text_{key}", ""),
                "title": post_data.get(f"vtitle_{key}", ""), "content_warning": post_data.get(f"cw_{key}", ""),
                "visibility": post_data.get(f"visibility_{key}", ""), "media": _ids(post_data.getlist(f"media_{key}"))}
+        if f"alternates_{key}" in post_data:
+            row["alternates"] = post_data.get(f"alternates_{key}", "")
         if networks.get(channel_id) == "email":
             # The recipients field edits "to"; other options (set through the API) stay.
             to = post_data.get(f"to_{key}", "")[:4000]
@@ -142,13 +147,19 @@ def _editor_channels(membership, post: Post | None) -> list[Channel]:
     return sorted(channels.values(), key=lambda c: (c.network, str(c)))
 
 
-def _cards(membership, post: Post | None, channels: list[Channel], submitted: dict | None) -> list[dict]:
-    """One card per channel: chosen or not, its fields (from the form when it was posted), counter, preview."""
+def _cards(membership, post: Post | None, channels: list[Channel], submitted: dict | None,
+           errors: dict | None = None) -> list[dict]:
+    """One card per channel: chosen or not, its fields (from the form when it was posted), counter, preview;
+    ``errors`` (field → messages, as :func:`_error_dict` gives them) puts a variant's errors on its card."""
     variants = {v.channel_id: v for v in post.variants.prefetch_related("media")} if post is not None else {}
     library = {a.pk: a for a in MediaAsset.objects.filter(workspace=membership.workspace)}
     post_fields = submitted or ({"title": post.title, "master_text": post.master_text, "link": post.link}
                                 if post is not None else {"title": "", "master_text": "", "link": ""})
     rows = {row["channel"]: row for row in (submitted or {}).get("variants", [])} if submitted is not None else None
+    # The action names a variant's field by its row: variants.<index>.<field>.
+    row_errors = {row["channel"]: {field: (errors or {}).get(f"variants.{index}.{field}")
+                                   for field in ("alternates",)}
+                  for index, row in enumerate((submitted or {}).get("variants", []))}
     cards = []
     for channel in channels:
         variant = variants.get(channel.pk)
@@ -161,11 +172,14 @@ def _cards(membership, post: Post | None, channels: list[Channel], submitted: di
             fields = ({"text": variant.text, "title": variant.title, "content_warning": variant.content_warning,
                        "visibility": variant.visibility, "media": list(variant.variantmedia_set.order_by("position")
                                                                        .values_list("asset_id", flat=True)),
-                       "options": variant.options} if variant else {})
+                       "options": variant.options, "alternates": recurring.alternates_text(variant.alternates)}
+                      if variant else {})
         media = [library[m] for m in fields.get("media") or [] if m in library]
         card = {"channel": channel, "chosen": chosen, "variant": variant, "fields": fields, "media_ids": set(fields.get("media") or []),
                 "to": ", ".join((fields.get("options") or {}).get("to") or []),
-                "locked": variant is not None and variant.state in posts.LOCKED_VARIANT_STATES}
+                "locked": variant is not None and variant.state in posts.LOCKED_VARIANT_STATES,
+                "alternates_name": f"alternates_{channel.pk}", "alternates": fields.get("alternates") or "",
+                "alternates_errors": [e for e in [row_errors.get(channel.pk, {}).get("alternates")] if e]}
         card.update(_check_card(channel, post_fields, fields, media))
         cards.append(card)
     return cards
@@ -190,7 +204,9 @@ def _editor_context(request, membership, post: Post | None, submitted: dict | No
     channels = _editor_channels(membership, post)
     text = (submitted or {}).get("master_text") if submitted else (post.master_text if post else "")
     ctx = {
-        "post": post, "channels": channels, "cards": _cards(membership, post, channels, submitted),
+        "post": post, "channels": channels, "cards": _cards(membership, post, channels, submitted, errors),
+        "repeat": {name: (submitted or {}).get(name, "") for name in posts.REPEAT_FIELDS} if submitted else None,
+        "repeat_errors": {name: [errors[name]] for name in posts.REPEAT_FIELDS if (errors or {}).get(name)},
         "values": submitted or ({"title": post.title, "master_text": post.master_text, "link": post.link,
                                  "campaign": post.campaign_id, "request": post.request_id} if post else {}),
         "publish_at_value": (submitted or {}).get("publish_at") if submitted else (
@@ -214,9 +230,21 @@ def _editor_context(request, membership, post: Post | None, submitted: dict | No
             "can_schedule": posts.optional_part("delivery", "do_schedule") is not None,
             "can_unschedule": posts.optional_part("delivery", "do_unschedule") is not None,
             "membership": membership,
+            "series": _series(post),
             **{key: _partial(name) for key, name in OPTIONAL_PARTIALS.items()},
         })
     return ctx
+
+
+def _series(post: Post) -> dict | None:
+    """The evergreen series the post belongs to: its first post and its occurrences (None when it repeats not)."""
+    root = post.repeat_of or post
+    occurrences = list(Post.objects.filter(workspace=post.workspace, repeat_of=root).order_by("occurrence", "pk")
+                       .only("pk", "title", "master_text", "status", "publish_at", "occurrence")[:60])
+    if not post.repeat_every_weeks and not post.repeat_of_id and not occurrences:
+        return None
+    return {"root": root, "occurrences": occurrences, "next_date": recurring.next_date(post)
+            if post.repeat_every_weeks and post.status not in (Post.Status.CANCELLED,) else None}
 
 
 def _error_dict(exc: ValidationError) -> dict:
