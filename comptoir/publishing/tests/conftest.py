@@ -1,11 +1,20 @@
 """Channels a post can go out on, and a helper to save posts, for the publishing tests."""
 
 import pytest
+from django.utils import translation
 
 from comptoir.conftest import membership_of
 from comptoir.publishing import posts
 from comptoir.publishing.models import MediaAsset
 from comptoir.workspaces.models import Channel
+
+
+@pytest.fixture(autouse=True)
+def in_english():
+    """Actions called directly speak the active language: these tests read their messages in English (pages
+    speak their reader's language, French for the personas, and tests of pages read them so)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -13,6 +13,13 @@ from comptoir.publishing import postimport
 from comptoir.publishing.models import Campaign, MediaAsset, Post, Variant
 from comptoir.workspaces.models import AuditEvent, Channel
 
+
+@pytest.fixture(autouse=True)
+def english_cm(cm):
+    """The import's problems are read in English here: the CM reads the pages in English."""
+    cm.language = "en"
+    cm.save(update_fields=["language"])
+
 NOW = dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.UTC)
 
 
@@ -139,10 +146,10 @@ def test_french_headers_semicolons_and_an_excel_encoding_are_read(workspace, cm,
 @pytest.mark.parametrize(("data", "problem"), [
     (b"", "empty"),
     (b"PK\x03\x04" + b"\x00" * 100, "Excel"),
-    (b"\x00\x01\x02" * 400, "binaires"),  # the listening import's messages are translated already
+    (b"\x00\x01\x02" * 400, "binary data"),  # the listening import's messages are translated already
     (b"date,time,canal,texte,couleur\n", "Unknown columns"),
     (b"date,time,text\n2027-03-14,10:00,x\n", "no “channels” column"),
-    (b'channels,text\nmastodon,"never closed\nmastodon,b\nmastodon,c\n', "guillemets"),
+    (b'channels,text\nmastodon,"never closed\nmastodon,b\nmastodon,c\n', "quotes of the file"),
 ])
 def test_a_file_that_cannot_be_read_is_refused_with_a_reason(workspace, cm, channels, as_user, data, problem):
     response = check(as_user(cm), data)

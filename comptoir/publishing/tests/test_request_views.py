@@ -163,7 +163,7 @@ def test_the_cm_overrides_the_priority_and_a_wrong_value_is_explained(workspace,
     client = as_user(cm)
     response = client.post(url("publishing_request_priority", r.pk), {"priority_override": "250",
                                                                       "priority_override_reason": "x"})
-    assert response.status_code == 400 and "0 to 100" in response.content.decode()
+    assert response.status_code == 400 and "0 à 100" in response.content.decode()  # in the CM's language
     client.post(url("publishing_request_priority", r.pk), {"priority_override": "80",
                                                            "priority_override_reason": "Demande du maire"})
     r.refresh_from_db()
