@@ -1,0 +1,693 @@
+"""Delivery: scheduled posts go out on their channels, once, on time, and never fail silently.
+
+Each variant (one channel's version of a post) carries its own state machine::
+
+    pending → scheduled → claimed(attempt_id) → sent(remote_id) | failed | unknown | late
+
+* ``schedule(post)`` arms the variants (state scheduled, ``due_at`` = the post's date, ``not_after`` = that date +
+  the lateness limit). The clock (``clock.py``) claims due variants with a compare-and-set update that gives each a
+  fresh attempt id and a lease (``due_at`` moves to the lease's end), and enqueues ``tasks.deliver_variants``.
+* :func:`deliver` runs one claimed variant: short transactions around the network call, never one across it. Every
+  try at the network is a :class:`DeliveryAttempt` row with its own idempotency key, written *before* the call.
+* An attempt whose outcome is not known (the connection dropped after sending, a timeout, ``OutcomeUnknown``, a worker
+  that died during the call, so its row is still "running") is looked up on the network with
+  ``connector.find_published(its key)`` before anything else is tried: found → sent; not found → a new attempt.
+  A connector that cannot look posts up (it keeps :class:`BaseConnector`'s ``find_published``) is never asked to post
+  again: the variant becomes *unknown* and the community managers are asked to say what happened.
+* A claim whose lease ran out (the worker was killed) comes due again: the clock claims it anew, with a new attempt
+  id, and the same look-up runs first. A re-queued task of the dead worker finds it no longer holds the claim.
+* Transient errors retry with exponential backoff (``retry_after`` honoured) up to
+  ``COMPTOIR_DELIVERY_MAX_ATTEMPTS``; permanent ones (refused token, refused media or text, channel removed) fail at
+  once with the network's own message. Past ``not_after`` a variant is not sent: it is *late*.
+* Every failure, lateness or unknown outcome notifies the workspace's owners and community managers (an alarm) and
+  shows on the post (``publishing/_delivery.html``); :func:`roll_up` keeps the post's status in step.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from importlib import import_module
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from comptoir.connectors.base import BaseConnector, ConnectorError, OutcomeUnknown, RemoteRef
+from comptoir.lib import i18n
+from comptoir.workspaces import audit, roles
+from comptoir.workspaces.actions import check_perm
+from comptoir.workspaces.models import Channel, Membership
+from comptoir.workspaces.notifications import notify
+
+from .models import ApprovalStage, DeliveryAttempt, Post, Variant
+
+logger = logging.getLogger("comptoir.publishing.delivery")
+
+State = Variant.State
+Outcome = DeliveryAttempt.Outcome
+
+# Outcomes of an attempt that may have published something: looked up before any new attempt.
+UNRESOLVED = (Outcome.RUNNING, Outcome.UNKNOWN)
+# Variants the post's status is read from (pending and cancelled ones are not on their way).
+FINAL_BAD = (State.FAILED, State.LATE, State.UNKNOWN)
+BACKOFF_FIRST = timedelta(seconds=30)
+BACKOFF_MAX = timedelta(hours=1)
+MAX_URL_LENGTH = 2000
+
+
+def lease() -> timedelta:
+    return timedelta(seconds=settings.COMPTOIR_DELIVERY_LEASE_SECONDS)
+
+
+def max_attempts() -> int:
+    return max(int(settings.COMPTOIR_DELIVERY_MAX_ATTEMPTS), 1)
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait after the ``attempts``-th try failed for a passing reason: 30 s, 1 min, 2 min… at most 1 h."""
+    return min(BACKOFF_FIRST * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
+
+
+def new_attempt_id() -> str:
+    return uuid.uuid4().hex
+
+
+def idempotency_key(variant_id: int, attempt_id: str) -> str:
+    """The key one attempt sends to the network: the same attempt never publishes twice."""
+    return f"comptoir-{variant_id}-{attempt_id}"
+
+
+def can_verify(connector: BaseConnector) -> bool:
+    """Whether the connector can look a post up by its key (it overrides ``find_published``)."""
+    return getattr(type(connector), "find_published", None) is not BaseConnector.find_published
+
+
+def channel_problem(channel: Channel | None):
+    """Why a variant cannot go out on ``channel`` right now (a message), or None."""
+    if channel is None:
+        return i18n.gettext("This version has no channel any more: the channel was deleted.")
+    if channel.removed_at is not None:
+        return i18n.gettext("The channel %(channel)s was removed from the workspace: reconnect it, then send again.") % {
+            "channel": str(channel)}
+    if channel.status == Channel.Status.DISCONNECTED:
+        return i18n.gettext("The channel %(channel)s is disconnected: reconnect it, then send again.") % {
+            "channel": str(channel)}
+    if channel.status == Channel.Status.PAUSED:
+        return i18n.gettext("The channel %(channel)s is paused: switch it back on, then send again.") % {
+            "channel": str(channel)}
+    return None
+
+
+# Scheduling ------------------------------------------------------------------------------------------------
+
+
+def _not_after(post: Post, start: datetime) -> datetime:
+    return start + timedelta(minutes=post.late_after_minutes)
+
+
+def _needs_approval(post: Post) -> bool:
+    return ApprovalStage.objects.filter(workspace_id=post.workspace_id).exists()
+
+
+def check_schedule(post: Post, publish_at: datetime | None = None) -> None:
+    """Raise ``ValidationError`` (naming the field) when ``post`` cannot be scheduled at ``publish_at``."""
+    when = publish_at if publish_at is not None else post.publish_at
+    if when is None:
+        raise ValidationError({"publish_at": _("Choose a publication date.")})
+    if timezone.is_naive(when):
+        raise ValidationError({"publish_at": _("The publication date has no time zone.")})
+    if when < timezone.now():
+        raise ValidationError({"publish_at": _("The publication date is in the past: choose a later one.")})
+    if not post.variants.filter(channel__isnull=False).exists():
+        raise ValidationError({"variants": _("Add at least one channel to the post before scheduling it.")})
+    if _needs_approval(post) and post.approved_version != post.version:
+        raise ValidationError({"status": _("This version of the post is not approved yet: send it for approval first.")})
+
+
+@transaction.atomic
+def schedule(post: Post) -> int:
+    """Arm every variant that has a channel to go out at ``post.publish_at``; the post becomes scheduled.
+
+    Variants already sent or being sent are left alone; those failed, late or cancelled are armed again. Raises
+    ``ValidationError`` without a date, without variants, with a date in the past, or when the workspace has approval
+    stages and this version is not the approved one. Returns how many variants were armed.
+    """
+    check_schedule(post)
+    armed = (Variant.objects.filter(post=post, channel__isnull=False)
+             .filter(state__in=[State.PENDING, State.SCHEDULED, State.CANCELLED, State.FAILED, State.LATE])
+             .update(state=State.SCHEDULED, due_at=post.publish_at, not_after=_not_after(post, post.publish_at),
+                     attempts=0, attempt_id="", claimed_at=None, error_code="", error_params={}, error_at=None))
+    Post.objects.filter(pk=post.pk).update(status=Post.Status.SCHEDULED, updated_at=timezone.now())
+    post.status = Post.Status.SCHEDULED
+    _request_follows(post)
+    return armed
+
+
+@transaction.atomic
+def unschedule(post: Post) -> int:
+    """Scheduled variants go back to pending (claimed ones are left to finish). Returns how many."""
+    count = Variant.objects.filter(post=post, state=State.SCHEDULED).update(
+        state=State.PENDING, due_at=None, not_after=None, attempt_id="", claimed_at=None)
+    if post.status == Post.Status.SCHEDULED:
+        status = Post.Status.APPROVED if post.approved_version == post.version else Post.Status.DRAFT
+        Post.objects.filter(pk=post.pk).update(status=status, updated_at=timezone.now())
+        post.status = status
+    return count
+
+
+def _request_follows(post: Post) -> None:
+    """The content request the post answers follows it (scheduled, published), when that part is installed."""
+    if not post.request_id:
+        return
+    try:
+        module = import_module("comptoir.publishing.requests")
+    except ImportError:
+        return
+    follow = getattr(module, "request_follows_post", None)
+    if callable(follow):
+        follow(post)
+
+
+def roll_up(post: Post) -> str:
+    """Recompute the post's status from its variants; returns it.
+
+    Published when every variant on its way is sent, failed when any failed, was late or has an outcome nobody can
+    verify, publishing while some are being sent or some sent and others still to go, scheduled while all wait. A post
+    none of whose variants is on its way (draft, in review…) keeps its status.
+    """
+    rows = list(Variant.objects.filter(post_id=post.pk).values_list("state", "sent_at"))
+    states = [s for s, _sent in rows if s not in (State.PENDING, State.CANCELLED)]
+    status = post.status
+    if states:
+        if any(s in FINAL_BAD for s in states):
+            status = Post.Status.FAILED
+        elif all(s == State.SENT for s in states):
+            status = Post.Status.PUBLISHED
+        elif any(s in (State.CLAIMED, State.SENT) for s in states):
+            status = Post.Status.PUBLISHING
+        else:
+            status = Post.Status.SCHEDULED
+    if status != post.status:
+        changes = {"status": status, "updated_at": timezone.now()}
+        if status == Post.Status.PUBLISHED:
+            changes["published_at"] = max((sent for s, sent in rows if sent), default=timezone.now())
+        Post.objects.filter(pk=post.pk).update(**changes)
+        post.status = status
+        if "published_at" in changes:
+            post.published_at = changes["published_at"]
+        _request_follows(post)
+    return status
+
+
+# Actions of the community managers --------------------------------------------------------------------------
+
+
+def check_managed(membership: Membership, post: Post) -> None:
+    """The member may manage publishing, and the post is of their workspace: otherwise PermissionDenied."""
+    check_perm(membership, roles.MANAGE_PUBLISHING)
+    if post.workspace_id != membership.workspace_id:
+        raise PermissionDenied
+
+
+def _snapshot(post: Post) -> dict:
+    return {"status": post.status, "publish_at": post.publish_at.isoformat() if post.publish_at else None}
+
+
+def _check_date(publish_at) -> datetime:
+    if not isinstance(publish_at, datetime):
+        raise ValidationError({"publish_at": _("Choose a publication date.")})
+    if timezone.is_naive(publish_at):
+        raise ValidationError({"publish_at": _("The publication date has no time zone.")})
+    if publish_at < timezone.now():
+        raise ValidationError({"publish_at": _("The publication date is in the past: choose a later one.")})
+    return publish_at
+
+
+@transaction.atomic
+def do_schedule(membership: Membership, post: Post, publish_at: datetime | None = None) -> int:
+    """Schedule the post (at ``publish_at`` when given). Returns how many variants were armed."""
+    check_managed(membership, post)
+    post = Post.objects.select_for_update().get(pk=post.pk)
+    before = _snapshot(post)
+    if publish_at is not None:
+        post.publish_at = _check_date(publish_at)
+        check_schedule(post)
+        Post.objects.filter(pk=post.pk).update(publish_at=post.publish_at)
+    armed = schedule(post)
+    audit.record(membership.workspace, membership.user, "post.schedule", post, before=before,
+                 after={**_snapshot(post), "variants": armed})
+    return armed
+
+
+@transaction.atomic
+def do_unschedule(membership: Membership, post: Post) -> int:
+    """Take the post off the schedule. Returns how many variants were disarmed."""
+    check_managed(membership, post)
+    post = Post.objects.select_for_update().get(pk=post.pk)
+    before = _snapshot(post)
+    count = unschedule(post)
+    audit.record(membership.workspace, membership.user, "post.unschedule", post, before=before,
+                 after={**_snapshot(post), "variants": count})
+    return count
+
+
+@transaction.atomic
+def do_reschedule(membership: Membership, post: Post, publish_at: datetime) -> int:
+    """Move the post to ``publish_at`` (calendar drag). Variants not yet claimed follow the new date; on a scheduled or
+    failed post, failed and late ones are armed again. No new approval: only the date changes. Returns how many
+    variants were (re)armed."""
+    check_managed(membership, post)
+    publish_at = _check_date(publish_at)
+    post = Post.objects.select_for_update().get(pk=post.pk)
+    if post.status in (Post.Status.PUBLISHED, Post.Status.CANCELLED):
+        raise ValidationError({"publish_at": _("This post is already published: its date cannot move.")})
+    before = _snapshot(post)
+    post.publish_at = publish_at
+    Post.objects.filter(pk=post.pk).update(publish_at=publish_at, updated_at=timezone.now())
+    rearm = [State.SCHEDULED]
+    if post.status in (Post.Status.SCHEDULED, Post.Status.PUBLISHING, Post.Status.FAILED):
+        rearm += [State.FAILED, State.LATE]
+    armed = (Variant.objects.filter(post=post, channel__isnull=False, state__in=rearm)
+             .update(state=State.SCHEDULED, due_at=publish_at, not_after=_not_after(post, publish_at), attempts=0,
+                     attempt_id="", claimed_at=None, error_code="", error_params={}, error_at=None))
+    if armed:
+        roll_up(post)
+    audit.record(membership.workspace, membership.user, "post.reschedule", post, before=before,
+                 after={**_snapshot(post), "variants": armed})
+    return armed
+
+
+def _variant_for_update(membership: Membership, variant: Variant) -> Variant:
+    check_perm(membership, roles.MANAGE_PUBLISHING)
+    if variant.post.workspace_id != membership.workspace_id:
+        raise PermissionDenied
+    _lock_post(variant.post_id)
+    return Variant.objects.select_related("post", "channel").get(pk=variant.pk)
+
+
+RETRYABLE = (State.FAILED, State.LATE, State.UNKNOWN, State.SCHEDULED)
+
+
+@transaction.atomic
+def do_retry(membership: Membership, variant: Variant) -> Variant:
+    """Send this version now: after a failure, lateness, while it waits for its next try, or, for an unknown outcome,
+    when the community manager has checked that it was not published (its unverified attempts are closed as such)."""
+    variant = _variant_for_update(membership, variant)
+    post = variant.post
+    if variant.state not in RETRYABLE or (variant.state == State.SCHEDULED and not variant.attempts):
+        raise ValidationError({"variant": _("This version is not waiting to be sent again.")})
+    problem = channel_problem(variant.channel)
+    if problem:
+        raise ValidationError({"variant": str(problem)})
+    if _needs_approval(post) and post.approved_version != post.version:
+        raise ValidationError({"variant": _("This version of the post is not approved: it cannot be sent.")})
+    before = {"state": variant.state}
+    now = timezone.now()
+    if variant.state == State.UNKNOWN:
+        # The community manager looked: it is not on the network. Those attempts need no look-up any more.
+        variant.deliveries.filter(outcome__in=UNRESOLVED).update(
+            outcome=Outcome.FAILED, finished_at=now, error_code="Not published, as checked by %(name)s.",
+            error_params={"name": membership.user.display_name[:200]})
+    Variant.objects.filter(pk=variant.pk).update(
+        state=State.SCHEDULED, due_at=now, not_after=_not_after(post, now), attempts=0, attempt_id="",
+        claimed_at=None, error_code="", error_params={}, error_at=None)
+    variant.refresh_from_db()
+    roll_up(post)
+    audit.record(membership.workspace, membership.user, "post.delivery_retry", post, before=before,
+                 after={"state": variant.state, "channel": str(variant.channel)})
+    return variant
+
+
+def check_remote_url(url) -> str:
+    url = str(url or "").strip()
+    if not url:
+        return ""
+    if len(url) > MAX_URL_LENGTH:
+        raise ValidationError({"url": _("An address has at most %(max)d characters.") % {"max": MAX_URL_LENGTH}})
+    from django.core.validators import URLValidator
+
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise ValidationError({"url": _("Enter the address of the post on the network, starting with https://.")}) from None
+    return url
+
+
+@transaction.atomic
+def do_mark_published(membership: Membership, variant: Variant, url: str = "") -> Variant:
+    """The community manager saw the post on the network: an unknown outcome becomes sent (with its address)."""
+    url = check_remote_url(url)
+    variant = _variant_for_update(membership, variant)
+    if variant.state != State.UNKNOWN:
+        raise ValidationError({"variant": _("Only a version whose outcome is unknown can be marked as published.")})
+    now = timezone.now()
+    variant.deliveries.filter(outcome__in=UNRESOLVED).update(
+        outcome=Outcome.FOUND, finished_at=now, error_code="Published, as checked by %(name)s.",
+        error_params={"name": membership.user.display_name[:200]})
+    Variant.objects.filter(pk=variant.pk).update(state=State.SENT, sent_at=now, remote_url=url, due_at=None,
+                                                 error_code="", error_params={}, error_at=None)
+    variant.refresh_from_db()
+    roll_up(variant.post)
+    audit.record(membership.workspace, membership.user, "post.delivery_confirm", variant.post,
+                 before={"state": State.UNKNOWN}, after={"state": State.SENT, "channel": str(variant.channel),
+                                                         "url": url})
+    return variant
+
+
+# Delivering one claimed variant (run by tasks.deliver_variants) -----------------------------------------------
+
+
+@dataclass
+class _Held:
+    variant: Variant
+    attempt_id: str
+    unresolved: list[DeliveryAttempt]
+    current: DeliveryAttempt | None  # the attempt row to send with, when no look-up is needed first
+
+
+def _lock_post(post_id: int) -> None:
+    """One writer per post at a time, so that the roll-ups of two variants finishing together agree."""
+    Post.objects.select_for_update().filter(pk=post_id).values_list("pk", flat=True).first()
+
+
+def _holding(variant_id: int, attempt_id: str) -> Variant | None:
+    return (Variant.objects.select_related("post", "post__workspace", "channel")
+            .filter(pk=variant_id, state=State.CLAIMED, attempt_id=attempt_id).first())
+
+
+def _new_attempt(variant: Variant, attempt_id: str, now: datetime) -> DeliveryAttempt:
+    attempt = DeliveryAttempt.objects.create(variant=variant, attempt_id=attempt_id, started_at=now,
+                                             idempotency_key=idempotency_key(variant.pk, attempt_id))
+    Variant.objects.filter(pk=variant.pk).update(attempts=variant.attempts + 1)
+    variant.attempts += 1
+    return attempt
+
+
+def _start(variant_id: int, attempt_id: str) -> _Held | str:
+    """Take hold of the claimed variant: renew the lease and write the attempt row, or say why not."""
+    now = timezone.now()
+    with transaction.atomic():
+        variant = _holding(variant_id, attempt_id)
+        if variant is None:
+            return "skipped"  # sent, unscheduled, or claimed again by the clock after our lease ran out
+        if not Variant.objects.filter(pk=variant_id, state=State.CLAIMED, attempt_id=attempt_id).update(
+                claimed_at=now, due_at=now + lease()):
+            return "skipped"
+        unresolved = list(variant.deliveries.filter(outcome__in=UNRESOLVED).order_by("started_at", "pk"))
+        problem = channel_problem(variant.channel)
+        if problem is not None or (not unresolved and variant.not_after and now > variant.not_after):
+            _lock_post(variant.post_id)
+        if problem is not None:
+            if unresolved:
+                _finish_unknown(variant, problem)
+                return "unknown"
+            _finish_failed(variant, None, problem)
+            return "failed"
+        if unresolved:
+            return _Held(variant, attempt_id, unresolved, None)
+        if variant.not_after and now > variant.not_after:
+            _finish_late(variant)
+            return "late"
+        return _Held(variant, attempt_id, [], _new_attempt(variant, attempt_id, now))
+
+
+def _rotate(held: _Held) -> _Held | str:
+    """After the look-ups found nothing: a fresh attempt (new id, new key), unless too late or the claim was lost."""
+    now = timezone.now()
+    with transaction.atomic():
+        variant = _holding(held.variant.pk, held.attempt_id)
+        if variant is None:
+            return "skipped"
+        if variant.not_after and now > variant.not_after:
+            _lock_post(variant.post_id)
+            _finish_late(variant)
+            return "late"
+        attempt_id = held.attempt_id
+        if DeliveryAttempt.objects.filter(attempt_id=attempt_id).exists():
+            attempt_id = new_attempt_id()
+            if not Variant.objects.filter(pk=variant.pk, state=State.CLAIMED, attempt_id=held.attempt_id).update(
+                    attempt_id=attempt_id, claimed_at=now, due_at=now + lease()):
+                return "skipped"
+            variant.attempt_id = attempt_id
+        return _Held(variant, attempt_id, [], _new_attempt(variant, attempt_id, now))
+
+
+def deliver(variant_id: int, attempt_id: str) -> str:
+    """Deliver one claimed variant; safe to run twice (the second run finds the claim taken or the post sent).
+
+    Returns what happened: sent, found, retry, failed, unknown, late or skipped.
+    """
+    held = _start(variant_id, attempt_id)
+    if isinstance(held, str):
+        return held
+    variant = held.variant
+    try:
+        connector = variant.channel.connector()
+    except Exception:
+        logger.exception("Channel %s: no connector", variant.channel_id)
+        message = i18n.gettext("The channel %(channel)s cannot be used: its settings or secrets are damaged. "
+                               "Reconnect it.") % {"channel": str(variant.channel)}
+        return _record(held, failed=message)
+
+    if held.unresolved:
+        if not can_verify(connector):
+            return _record(held, unknown=i18n.gettext(
+                "%(network)s cannot tell Comptoir whether an earlier try published the post. Look at the channel: if "
+                "the post is there, mark it as published; if not, send it again.") % {"network": connector.label})
+        for attempt in held.unresolved:
+            try:
+                ref = connector.find_published(attempt.idempotency_key)
+            except Exception as exc:  # noqa: BLE001 - any failure to look it up leaves the outcome unknown
+                return _record(held, verify_failed=exc)
+            finally:
+                _save_credentials(variant.channel, connector)
+            if ref is not None:
+                return _record(held, found=(attempt, ref))
+            DeliveryAttempt.objects.filter(pk=attempt.pk, outcome__in=UNRESOLVED).update(
+                outcome=Outcome.RETRY, finished_at=timezone.now(),
+                error_code="Not found on the network: a new attempt follows.", error_params={})
+        held = _rotate(held)
+        if isinstance(held, str):
+            return held
+        variant = held.variant
+
+    from .outbound import outbound_post
+
+    try:
+        outbound = outbound_post(variant)
+    except OSError:
+        return _record(held, failed=i18n.gettext("A media file of this post cannot be read any more: replace it in "
+                                                 "the media library, then send again."))
+    problems = connector.check_post(outbound)
+    if problems:
+        return _record(held, failed=" ".join(str(p) for p in problems))
+    assert held.current is not None
+    try:
+        ref = connector.publish(outbound, held.current.idempotency_key)
+    except OutcomeUnknown as exc:
+        return _record(held, maybe=exc.message, verifiable=can_verify(connector))
+    except ConnectorError as exc:
+        if exc.retryable:
+            return _record(held, retry=exc)
+        return _record(held, failed=exc.message)
+    except Exception as exc:  # noqa: BLE001 - a bug or a broken connection mid-call: it may have gone out
+        logger.exception("Variant %s: publishing raised", variant.pk)
+        return _record(held, maybe=i18n.gettext("Publishing stopped with an unexpected error (%(error)s). Comptoir "
+                                                "will check on the network before trying again.") % {
+            "error": type(exc).__name__}, verifiable=can_verify(connector))
+    finally:
+        _save_credentials(variant.channel, connector)
+    return _record(held, sent=ref)
+
+
+def _save_credentials(channel: Channel, connector: BaseConnector) -> None:
+    fresh = connector.updated_credentials()
+    if fresh is not None:
+        channel.credentials = fresh
+        Channel.objects.filter(pk=channel.pk).update(credentials_encrypted=channel.credentials_encrypted)
+
+
+def _record(held: _Held, *, sent: RemoteRef | None = None, found=None, failed=None, retry: ConnectorError | None = None,
+            maybe=None, verifiable: bool = True, unknown=None, verify_failed: Exception | None = None) -> str:
+    """Write what the network said, in one short transaction."""
+    now = timezone.now()
+    variant, attempt = held.variant, held.current
+    with transaction.atomic():
+        _lock_post(variant.post_id)
+        holds = Variant.objects.filter(pk=variant.pk, state=State.CLAIMED, attempt_id=held.attempt_id).exists()
+        if sent is not None or found is not None:
+            ref = sent if sent is not None else found[1]
+            done = attempt if sent is not None else found[0]
+            DeliveryAttempt.objects.filter(pk=done.pk).update(
+                outcome=Outcome.SENT if sent is not None else Outcome.FOUND, finished_at=now,
+                remote_id=ref.external_id[:500])
+            # Published is published: even a claim lost meanwhile (lease run out) records it.
+            Variant.objects.filter(pk=variant.pk).exclude(state=State.SENT).update(
+                state=State.SENT, remote_id=ref.external_id[:500], remote_url=_url(ref.url), sent_at=now, due_at=None,
+                error_code="", error_params={}, error_at=None)
+            roll_up(variant.post)
+            return "sent" if sent is not None else "found"
+        if not holds:
+            if attempt is not None and (maybe is not None or retry is not None or failed is not None):
+                _close_attempt(attempt, Outcome.UNKNOWN if maybe is not None else Outcome.FAILED,
+                               maybe or (retry.message if retry else failed), now)
+            return "skipped"
+        if failed is not None:
+            if attempt is not None:
+                _close_attempt(attempt, Outcome.FAILED, failed, now)
+            _finish_failed(variant, None, failed)
+            return "failed"
+        if unknown is not None:
+            DeliveryAttempt.objects.filter(pk__in=[a.pk for a in held.unresolved], outcome=Outcome.RUNNING).update(
+                outcome=Outcome.UNKNOWN, finished_at=now, error_code="The worker stopped during this attempt.",
+                error_params={})
+            _finish_unknown(variant, unknown)
+            return "unknown"
+        if verify_failed is not None:
+            message = verify_failed.message if isinstance(verify_failed, ConnectorError) else i18n.gettext(
+                "The network could not be asked whether the post was published (%(error)s).") % {
+                "error": type(verify_failed).__name__}
+            Variant.objects.filter(pk=variant.pk).update(attempts=variant.attempts + 1)
+            variant.attempts += 1
+            if variant.attempts >= max_attempts() or not getattr(verify_failed, "retryable", True):
+                _finish_unknown(variant, message)
+                return "unknown"
+            _wait(variant, message, backoff(variant.attempts), getattr(verify_failed, "retry_after", None))
+            return "retry"
+        if maybe is not None:
+            _close_attempt(attempt, Outcome.UNKNOWN, maybe, now)
+            if not verifiable:
+                _finish_unknown(variant, maybe)
+                return "unknown"
+            if variant.attempts >= max_attempts():
+                _finish_unknown(variant, maybe)
+                return "unknown"
+            # Looked up at the next claim, before anything is sent again.
+            _wait(variant, maybe, backoff(variant.attempts), None)
+            return "retry"
+        assert retry is not None
+        _close_attempt(attempt, Outcome.RETRY, retry.message, now)
+        if variant.attempts >= max_attempts():
+            _finish_failed(variant, None, i18n.gettext(
+                "The post could not be published after %(count)s tries. Last error: %(error)s") % {
+                "count": variant.attempts, "error": retry.message})
+            return "failed"
+        _wait(variant, retry.message, backoff(variant.attempts), retry.retry_after)
+        return "retry"
+
+
+def _url(url: str) -> str:
+    url = str(url or "")
+    return url if url.startswith(("https://", "http://")) and len(url) <= MAX_URL_LENGTH else ""
+
+
+def _close_attempt(attempt: DeliveryAttempt, outcome: str, message, now: datetime) -> None:
+    code, params = i18n.code_and_params(message)
+    DeliveryAttempt.objects.filter(pk=attempt.pk).update(outcome=outcome, finished_at=now, error_code=code,
+                                                         error_params=params)
+
+
+def _wait(variant: Variant, message, delay: timedelta, retry_after: float | None) -> None:
+    """Back to scheduled, due again after ``delay`` (or the network's Retry-After when longer)."""
+    if retry_after is not None and retry_after > delay.total_seconds():
+        delay = timedelta(seconds=min(retry_after, 86400))
+    code, params = i18n.code_and_params(message)
+    Variant.objects.filter(pk=variant.pk).update(
+        state=State.SCHEDULED, due_at=timezone.now() + delay, attempt_id="", claimed_at=None, error_code=code,
+        error_params=params, error_at=timezone.now())
+
+
+def _finish(variant: Variant, state: str, message, kind: str, note) -> None:
+    code, params = i18n.code_and_params(message)
+    now = timezone.now()
+    Variant.objects.filter(pk=variant.pk).update(state=state, due_at=None, claimed_at=None, error_code=code,
+                                                 error_params=params, error_at=now)
+    variant.state = state
+    post = variant.post
+    roll_up(post)
+    channel = str(variant.channel) if variant.channel_id and variant.channel else variant.network
+    audit.record(post.workspace, None, f"post.delivery_{state}", post, after={"channel": channel, "error": code[:500]})
+    tell_managers(post, kind, note % {"post": str(post)[:80], "channel": channel, "error": message})
+
+
+def _finish_failed(variant: Variant, _attempt, message) -> None:
+    _finish(variant, State.FAILED, message, "delivery_failed",
+            i18n.gettext("“%(post)s” was not published on %(channel)s: %(error)s"))
+
+
+def _finish_unknown(variant: Variant, message) -> None:
+    _finish(variant, State.UNKNOWN, message, "delivery_unknown",
+            i18n.gettext("“%(post)s” may or may not be on %(channel)s: %(error)s Say what you see on the post’s page."))
+
+
+def _finish_late(variant: Variant) -> None:
+    message = i18n.gettext("It could not go out before its lateness limit (%(minutes)s minutes after its date), so it "
+                           "was not sent. Choose a new date or send it now.") % {
+        "minutes": variant.post.late_after_minutes}
+    _finish(variant, State.LATE, message, "delivery_late",
+            i18n.gettext("“%(post)s” was not sent on %(channel)s: too late. %(error)s"))
+
+
+def managers_of(workspace_id: int) -> list[int]:
+    return list(Membership.objects.filter(workspace_id=workspace_id, role__in=[roles.Role.OWNER, roles.Role.MANAGER])
+                .values_list("user_id", flat=True))
+
+
+def post_delivery_url(post: Post) -> str:
+    return reverse("publishing_delivery", args=[post.workspace.slug, post.pk])
+
+
+def tell_managers(post: Post, kind: str, message) -> None:
+    """An alarm for the workspace's owners and community managers (bell and e-mail), one per post."""
+    notify(post.workspace_id, managers_of(post.workspace_id), kind, message, url=post_delivery_url(post),
+           key=f"post:{post.pk}", is_alarm=True)
+
+
+def fail_without_channel(variant_ids: list[int]) -> int:
+    """Scheduled variants whose channel row is gone are never claimed: they fail here, visibly."""
+    count = 0
+    for variant in Variant.objects.select_related("post", "post__workspace").filter(pk__in=variant_ids):
+        with transaction.atomic():
+            _lock_post(variant.post_id)
+            if Variant.objects.filter(pk=variant.pk, state=State.SCHEDULED, channel__isnull=True).exists():
+                _finish_failed(variant, None, channel_problem(None))
+                count += 1
+    return count
+
+
+# How the activity log reads these actions ------------------------------------------------------------------
+
+
+def _variants(e) -> int:
+    return (e.after or {}).get("variants", 0)
+
+
+audit.sentences({
+    "post.schedule": lambda e, n: _("%(actor)s scheduled the post “%(object)s” for %(when)s.") % {
+        **n, "when": (e.after or {}).get("publish_at") or "—"},
+    "post.unschedule": lambda e, n: _("%(actor)s took the post “%(object)s” off the schedule.") % n,
+    "post.reschedule": lambda e, n: _("%(actor)s moved the post “%(object)s” to %(when)s.") % {
+        **n, "when": (e.after or {}).get("publish_at") or "—"},
+    "post.delivery_retry": lambda e, n: _("%(actor)s sent the post “%(object)s” again on %(channel)s.") % {
+        **n, "channel": (e.after or {}).get("channel", "—")},
+    "post.delivery_confirm": lambda e, n: _("%(actor)s confirmed that the post “%(object)s” is on %(channel)s.") % {
+        **n, "channel": (e.after or {}).get("channel", "—")},
+    "post.delivery_failed": lambda e, n: _("The post “%(object)s” was not published on %(channel)s.") % {
+        **n, "channel": (e.after or {}).get("channel", "—")},
+    "post.delivery_late": lambda e, n: _("The post “%(object)s” was not sent on %(channel)s: too late.") % {
+        **n, "channel": (e.after or {}).get("channel", "—")},
+    "post.delivery_unknown": lambda e, n: _("Nobody can tell whether the post “%(object)s” is on %(channel)s.") % {
+        **n, "channel": (e.after or {}).get("channel", "—")},
+})
+audit.GROUPS.setdefault("post", gettext_lazy("Publishing"))
+audit.FIELD_NAMES.setdefault("publish_at", gettext_lazy("publication date"))
+
+__all__ = ["deliver", "do_mark_published", "do_reschedule", "do_retry", "do_schedule", "do_unschedule",
+           "roll_up", "schedule", "unschedule"]
