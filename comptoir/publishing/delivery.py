@@ -27,19 +27,28 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import import_module
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from comptoir.connectors.base import BaseConnector, ConnectorError, OutcomeUnknown, RemoteRef
+from comptoir.connectors.base import (
+    BaseConnector,
+    ConnectorError,
+    OutcomeUnknown,
+    RemoteRef,
+    get_connector_class,
+)
 from comptoir.lib import i18n
 from comptoir.workspaces import audit, roles
 from comptoir.workspaces.actions import check_perm
@@ -182,28 +191,51 @@ def roll_up(post: Post) -> str:
     verify, publishing while some are being sent or some sent and others still to go, scheduled while all wait. A post
     none of whose variants is on its way (draft, in review…) keeps its status.
     """
-    rows = list(Variant.objects.filter(post_id=post.pk).values_list("state", "sent_at"))
+    _roll_up_many({post.pk: post})
+    return post.status
+
+
+def _status_of(rows: list[tuple[str, datetime | None]], current: str) -> str:
     states = [s for s, _sent in rows if s not in (State.PENDING, State.CANCELLED)]
-    status = post.status
-    if states:
-        if any(s in FINAL_BAD for s in states):
-            status = Post.Status.FAILED
-        elif all(s == State.SENT for s in states):
-            status = Post.Status.PUBLISHED
-        elif any(s in (State.CLAIMED, State.SENT) for s in states):
-            status = Post.Status.PUBLISHING
-        else:
-            status = Post.Status.SCHEDULED
-    if status != post.status:
-        changes = {"status": status, "updated_at": timezone.now()}
+    if not states:
+        return current
+    if any(s in FINAL_BAD for s in states):
+        return Post.Status.FAILED
+    if all(s == State.SENT for s in states):
+        return Post.Status.PUBLISHED
+    if any(s in (State.CLAIMED, State.SENT) for s in states):
+        return Post.Status.PUBLISHING
+    return Post.Status.SCHEDULED
+
+
+def _roll_up_many(posts: dict[int, Post]) -> None:
+    """:func:`roll_up` for many posts with one read of their variants and one write per changed post."""
+    if not posts:
+        return
+    for pk, status in Post.objects.filter(pk__in=list(posts)).values_list("pk", "status"):
+        posts[pk].status = status  # as it is now, not as it was read before the network call
+    rows: dict[int, list] = {pk: [] for pk in posts}
+    for post_id, state_, sent_at in Variant.objects.filter(post_id__in=list(posts)).values_list(
+            "post_id", "state", "sent_at"):
+        rows[post_id].append((state_, sent_at))
+    now = timezone.now()
+    changed = []
+    for pk, post in posts.items():
+        status = _status_of(rows[pk], post.status)
+        if status == post.status:
+            continue
+        post.status, post.updated_at = status, now
         if status == Post.Status.PUBLISHED:
-            changes["published_at"] = max((sent for s, sent in rows if sent), default=timezone.now())
-        Post.objects.filter(pk=post.pk).update(**changes)
-        post.status = status
-        if "published_at" in changes:
-            post.published_at = changes["published_at"]
+            post.published_at = max((sent for _s, sent in rows[pk] if sent), default=now)
+        changed.append(post)
+    by_status: dict[str, list[int]] = {}
+    for post in changed:
+        by_status.setdefault(post.status, []).append(post.pk)
+    for status, pks in by_status.items():
+        Post.objects.filter(pk__in=pks).update(status=status, updated_at=now)
+    _set_each(Post, "published_at", [(p.published_at, p.pk) for p in changed if p.status == Post.Status.PUBLISHED])
+    for post in changed:
         _request_follows(post)
-    return status
 
 
 # Actions of the community managers --------------------------------------------------------------------------
@@ -478,33 +510,162 @@ def deliver(variant_id: int, attempt_id: str) -> str:
             return held
         variant = held.variant
 
+    spec = _outbound(variant)
+    if "failed" not in spec:
+        assert held.current is not None
+        try:
+            spec = _attempt(connector, spec["outbound"], held.current.idempotency_key)
+        finally:
+            _save_credentials(variant.channel, connector)
+    return _record(held, **spec)
+
+
+def _outbound(variant: Variant) -> dict:
     from .outbound import outbound_post
 
     try:
-        outbound = outbound_post(variant)
+        return {"outbound": outbound_post(variant)}
     except OSError:
-        return _record(held, failed=i18n.gettext("A media file of this post cannot be read any more: replace it in "
-                                                 "the media library, then send again."))
+        return {"failed": i18n.gettext("A media file of this post cannot be read any more: replace it in the media "
+                                       "library, then send again.")}
+
+
+def _attempt(connector: BaseConnector, outbound, key: str) -> dict:
+    """One call to the network (no database here: it may run in a thread). Returns what to record."""
     problems = connector.check_post(outbound)
     if problems:
-        return _record(held, failed=" ".join(str(p) for p in problems))
-    assert held.current is not None
+        return {"failed": " ".join(str(p) for p in problems)}
     try:
-        ref = connector.publish(outbound, held.current.idempotency_key)
+        return {"sent": connector.publish(outbound, key)}
     except OutcomeUnknown as exc:
-        return _record(held, maybe=exc.message, verifiable=can_verify(connector))
+        return {"maybe": exc.message, "verifiable": can_verify(connector)}
     except ConnectorError as exc:
-        if exc.retryable:
-            return _record(held, retry=exc)
-        return _record(held, failed=exc.message)
+        return {"retry": exc} if exc.retryable else {"failed": exc.message}
     except Exception as exc:  # noqa: BLE001 - a bug or a broken connection mid-call: it may have gone out
-        logger.exception("Variant %s: publishing raised", variant.pk)
-        return _record(held, maybe=i18n.gettext("Publishing stopped with an unexpected error (%(error)s). Comptoir "
-                                                "will check on the network before trying again.") % {
-            "error": type(exc).__name__}, verifiable=can_verify(connector))
-    finally:
-        _save_credentials(variant.channel, connector)
-    return _record(held, sent=ref)
+        logger.exception("Publishing raised")
+        return {"maybe": i18n.gettext("Publishing stopped with an unexpected error (%(error)s). Comptoir will check on "
+                                      "the network before trying again.") % {"error": type(exc).__name__},
+                "verifiable": can_verify(connector)}
+
+
+def deliver_batch(claims, threads: int = 1) -> Counter:
+    """Deliver a batch of claims (``[(variant_id, attempt_id), …]``) with a few queries for the whole batch.
+
+    The common case (a claim still held, nothing to look up, a usable channel, on time) is started in one
+    transaction for all, published from ``threads`` threads (network only, no database), and recorded in one
+    transaction; every other claim goes through :func:`deliver` one by one. Returns a count per outcome.
+    """
+    pairs: dict[int, str] = {}
+    for claim in claims:
+        try:
+            pairs[int(claim[0])] = str(claim[1])
+        except (TypeError, ValueError, IndexError):
+            logger.error("Malformed delivery claim %r", claim)
+    outcomes: Counter = Counter()
+    now = timezone.now()
+    fast: list[_Held] = []
+    slow: list[Variant] = []
+    with transaction.atomic():
+        rows = Variant.objects.select_related("post", "post__workspace", "channel").filter(
+            pk__in=list(pairs), state=State.CLAIMED).order_by("pk")
+        if connection.features.has_select_for_update:
+            rows = rows.select_for_update(of=("self",) if connection.features.has_select_for_update_of else ())
+        held = [v for v in rows if v.attempt_id == pairs[v.pk]]
+        outcomes["skipped"] += len(pairs) - len(held)
+        pending = set(DeliveryAttempt.objects.filter(variant_id__in=[v.pk for v in held], outcome__in=UNRESOLVED)
+                      .values_list("variant_id", flat=True))
+        ready = []
+        for variant in held:
+            late = variant.not_after is not None and now > variant.not_after
+            (slow if variant.pk in pending or late or channel_problem(variant.channel) else ready).append(variant)
+        if ready:
+            Variant.objects.filter(pk__in=[v.pk for v in ready]).update(claimed_at=now, due_at=now + lease(),
+                                                                        attempts=F("attempts") + 1)
+            attempts = DeliveryAttempt.objects.bulk_create([
+                DeliveryAttempt(variant=v, attempt_id=v.attempt_id, started_at=now,
+                                idempotency_key=idempotency_key(v.pk, v.attempt_id)) for v in ready])
+            for variant, attempt in zip(ready, attempts, strict=True):
+                variant.attempts += 1
+                fast.append(_Held(variant, variant.attempt_id, [], attempt))
+
+    if fast:
+        credentials: dict[int, dict] = {}
+        jobs = []
+        for held_one in fast:
+            channel = held_one.variant.channel
+            try:
+                if channel.pk not in credentials:
+                    credentials[channel.pk] = channel.credentials
+                connector = get_connector_class(channel.network)(config=channel.config,
+                                                                 credentials=credentials[channel.pk])
+            except Exception:  # noqa: BLE001 - damaged settings or secrets: said on the variant
+                logger.exception("Channel %s: no connector", channel.pk)
+                connector = None
+            jobs.append((held_one, connector, _outbound(held_one.variant)))
+
+        def run(job) -> dict:
+            held_one, connector, spec = job
+            if connector is None:
+                return {"failed": i18n.gettext("The channel %(channel)s cannot be used: its settings or secrets are "
+                                               "damaged. Reconnect it.") % {"channel": str(held_one.variant.channel)}}
+            if "failed" in spec:
+                return spec
+            return _attempt(connector, spec["outbound"], held_one.current.idempotency_key)
+
+        if threads > 1 and len(jobs) > 1:
+            with ThreadPoolExecutor(max_workers=min(threads, len(jobs)), thread_name_prefix="deliver") as pool:
+                specs = list(pool.map(run, jobs))
+        else:
+            specs = [run(job) for job in jobs]
+        for _held_one, connector, _spec in jobs:
+            if connector is not None:
+                _save_credentials(_held_one.variant.channel, connector)
+        outcomes.update(_record_batch(list(zip(fast, specs, strict=True))))
+
+    for variant in slow:
+        outcomes[deliver(variant.pk, variant.attempt_id)] += 1
+    return outcomes
+
+
+def _set_each(model, field: str, values: list[tuple]) -> None:
+    """``UPDATE … SET field = value WHERE id = pk`` for each ``(value, pk)``, as one prepared statement."""
+    if not values:
+        return
+    table, column = model._meta.db_table, model._meta.get_field(field).column
+    with connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {connection.ops.quote_name(table)} SET {connection.ops.quote_name(column)} = %s "  # noqa: S608 - names from the model
+                           f"WHERE {connection.ops.quote_name(model._meta.pk.column)} = %s", values)
+
+
+def _record_batch(results: list[tuple[_Held, dict]]) -> Counter:
+    """Record a batch's answers in one transaction: the published ones together, the others one by one."""
+    outcomes: Counter = Counter()
+    now = timezone.now()
+    published = [(h, spec["sent"]) for h, spec in results if "sent" in spec]
+    with transaction.atomic():
+        post_ids = sorted({h.variant.post_id for h, _spec in results})
+        list(Post.objects.select_for_update().filter(pk__in=post_ids).order_by("pk").values_list("pk", flat=True))
+        if published:
+            DeliveryAttempt.objects.filter(pk__in=[h.current.pk for h, _r in published]).update(
+                outcome=Outcome.SENT, finished_at=now)
+            _set_each(DeliveryAttempt, "remote_id", [(ref.external_id[:500], h.current.pk) for h, ref in published])
+            # Published is published: even a claim lost meanwhile (lease run out) records it.
+            not_yet = set(Variant.objects.filter(pk__in=[h.variant.pk for h, _r in published])
+                          .exclude(state=State.SENT).values_list("pk", flat=True))
+            Variant.objects.filter(pk__in=not_yet).update(state=State.SENT, sent_at=now, due_at=None, error_code="",
+                                                         error_params={}, error_at=None)
+            _set_each(Variant, "remote_id", [(ref.external_id[:500], h.variant.pk) for h, ref in published
+                                             if h.variant.pk in not_yet])
+            _set_each(Variant, "remote_url", [(_url(ref.url), h.variant.pk) for h, ref in published
+                                              if h.variant.pk in not_yet])
+            for h, _ref in published:
+                h.variant.state = State.SENT
+            outcomes["sent"] += len(published)
+        for h, spec in results:
+            if "sent" not in spec:
+                outcomes[_record(h, **spec)] += 1
+        _roll_up_many({h.variant.post_id: h.variant.post for h, _spec in published})
+    return outcomes
 
 
 def _save_credentials(channel: Channel, connector: BaseConnector) -> None:
