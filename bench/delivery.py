@@ -1,6 +1,7 @@
 """Delivery under fire: 10,000 posts due in the same minute, worker and clock killed with SIGKILL during the run.
 
-    .venv/bin/python bench/delivery.py [--posts 10000] [--workers 2] [--kills 3] [--kill-every 6] [--data-dir DIR]
+    .venv/bin/python bench/delivery.py [--posts 10000] [--workers 2] [--threads 4] [--task-size 25]
+                                [--kill-at 0.2,0.45,0.7] [--data-dir DIR]
 
 Creates a scratch database (SQLite in a temporary folder; ``DATABASE_URL`` is honoured, then it must point at an
 empty scratch database), a workspace with one Mastodon channel on a **local peer** that this script runs (a small
@@ -8,8 +9,8 @@ Mastodon-shaped HTTP server on 127.0.0.1: ``POST /api/v1/statuses`` with Mastodo
 the same key answers the status it already created, an empty request with an unknown key is refused with 422 —,
 ``GET /api/v1/accounts/verify_credentials``, ``GET /api/v2/instance``; it counts every status it creates, per
 variant), and ``--posts`` posts of one variant each, all due at the same second. Then it starts ``--workers``
-``comptoir worker`` processes and one ``comptoir clock`` as separate processes, SIGKILLs all of them ``--kills`` times
-(every ``--kill-every`` seconds once the posts are due) and restarts them at once, and waits until every variant is
+``comptoir worker`` processes and one ``comptoir clock`` as separate processes, SIGKILLs all of them several times
+(when 20 %, 45 % and 70 % of the posts are sent, ``--kill-at``) and restarts them at once, and waits until every variant is
 settled (sent, failed, late or unknown).
 
 Loopback is allowed for this run only (``COMPTOIR_FETCH_ALLOW_PRIVATE=1`` in the children's environment); the
@@ -220,11 +221,12 @@ def main() -> None:
     parser.add_argument("--task-size", type=int, default=25, help="variants per delivery task")
     parser.add_argument("--claim-batch", type=int, default=1000, help="variants the clock keeps claimed ahead")
     parser.add_argument("--lease", type=float, default=15, help="seconds a claim holds a variant")
-    parser.add_argument("--kills", type=int, default=3)
-    parser.add_argument("--kill-every", type=float, default=6, help="seconds between kills, from the due time")
+    parser.add_argument("--kill-at", default="0.2,0.45,0.7",
+                        help="kill when these shares of the posts are sent (so that each kill hits a run in full flow)")
     parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument("--data-dir", help="SQLite: the scratch folder (default: a new temporary one)")
     args = parser.parse_args()
+    kill_at = sorted(float(x) for x in args.kill_at.split(",") if x.strip())
     env = setup(args)
 
     import django
@@ -256,20 +258,25 @@ def main() -> None:
     due_clock = time.perf_counter()
     last_restart = due_clock
     kills_done = 0
+    sent_at_restart, first_after_restart = 0, None
     try:
         while True:
             now = time.perf_counter()
-            if kills_done < args.kills and now - due_clock >= args.kill_every * (kills_done + 1):
-                state = counts(workspace)
+            state = counts(workspace)
+            if kills_done < len(kill_at) and state.get("sent", 0) >= kill_at[kills_done] * args.posts:
                 processes.kill()
                 kills_done += 1
                 processes.start()
                 last_restart = time.perf_counter()
+                sent_at_restart, first_after_restart = state.get("sent", 0), None
                 print(f"  {now - due_clock:5.1f} s: SIGKILL #{kills_done} of {args.workers} workers and the clock "
-                      f"(sent so far {state.get('sent', 0):,}); restarted", flush=True)
-            state = counts(workspace)
+                      f"(sent so far {state.get('sent', 0):,}, claimed {state.get('claimed', 0):,}); restarted",
+                      flush=True)
+                state = counts(workspace)
+            if first_after_restart is None and kills_done and state.get("sent", 0) > sent_at_restart:
+                first_after_restart = time.perf_counter() - last_restart
             settled = sum(state.get(s, 0) for s in settled_states)
-            if settled >= args.posts and kills_done >= args.kills:
+            if settled >= args.posts:
                 break
             if now - due_clock > args.timeout:
                 print(f"  timeout after {args.timeout:g} s", flush=True)
@@ -290,7 +297,8 @@ def main() -> None:
     outcomes = Counter(DeliveryAttempt.objects.filter(variant__post__workspace=workspace)
                        .values_list("outcome", flat=True))
     print(f"states: {dict(state)}; attempts: {dict(outcomes)}; peer requests {peer.requests:,}, statuses created "
-          f"{sum(peer.created.values()):,}, published but not recorded as sent {unrecorded}")
+          f"{sum(peer.created.values()):,}, published but not recorded as sent {unrecorded}; after the last restart "
+          f"the first new post went out after {first_after_restart or 0:.1f} s (processes starting)")
     print(f"delivery: posts={args.posts} delivered={delivered} duplicates={duplicates} lost={lost} failed={reported} "
           f"elapsed_after_last_restart_s={done - last_restart:.1f} total_s={done - due_clock:.1f}")
 
