@@ -40,7 +40,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from comptoir.connectors.base import (
     BaseConnector,
@@ -345,7 +345,7 @@ def do_retry(membership: Membership, variant: Variant) -> Variant:
     if variant.state == State.UNKNOWN:
         # The community manager looked: it is not on the network. Those attempts need no look-up any more.
         variant.deliveries.filter(outcome__in=UNRESOLVED).update(
-            outcome=Outcome.FAILED, finished_at=now, error_code="Not published, as checked by %(name)s.",
+            outcome=Outcome.FAILED, finished_at=now, error_code=gettext_noop("Not published, as checked by %(name)s."),
             error_params={"name": membership.user.display_name[:200]})
     Variant.objects.filter(pk=variant.pk).update(
         state=State.SCHEDULED, due_at=now, not_after=_not_after(post, now), attempts=0, attempt_id="",
@@ -381,7 +381,7 @@ def do_mark_published(membership: Membership, variant: Variant, url: str = "") -
         raise ValidationError({"variant": _("Only a version whose outcome is unknown can be marked as published.")})
     now = timezone.now()
     variant.deliveries.filter(outcome__in=UNRESOLVED).update(
-        outcome=Outcome.FOUND, finished_at=now, error_code="Published, as checked by %(name)s.",
+        outcome=Outcome.FOUND, finished_at=now, error_code=gettext_noop("Published, as checked by %(name)s."),
         error_params={"name": membership.user.display_name[:200]})
     Variant.objects.filter(pk=variant.pk).update(state=State.SENT, sent_at=now, remote_url=url, due_at=None,
                                                  error_code="", error_params={}, error_at=None)
@@ -504,7 +504,7 @@ def deliver(variant_id: int, attempt_id: str) -> str:
                 return _record(held, found=(attempt, ref))
             DeliveryAttempt.objects.filter(pk=attempt.pk, outcome__in=UNRESOLVED).update(
                 outcome=Outcome.RETRY, finished_at=timezone.now(),
-                error_code="Not found on the network: a new attempt follows.", error_params={})
+                error_code=gettext_noop("Not found on the network: a new attempt follows."), error_params={})
         held = _rotate(held)
         if isinstance(held, str):
             return held
@@ -589,42 +589,72 @@ def deliver_batch(claims, threads: int = 1) -> Counter:
                 fast.append(_Held(variant, variant.attempt_id, [], attempt))
 
     if fast:
-        credentials: dict[int, dict] = {}
-        jobs = []
-        for held_one in fast:
-            channel = held_one.variant.channel
-            try:
-                if channel.pk not in credentials:
-                    credentials[channel.pk] = channel.credentials
-                connector = get_connector_class(channel.network)(config=channel.config,
-                                                                 credentials=credentials[channel.pk])
-            except Exception:  # noqa: BLE001 - damaged settings or secrets: said on the variant
-                logger.exception("Channel %s: no connector", channel.pk)
-                connector = None
-            jobs.append((held_one, connector, _outbound(held_one.variant)))
-
-        def run(job) -> dict:
-            held_one, connector, spec = job
-            if connector is None:
-                return {"failed": i18n.gettext("The channel %(channel)s cannot be used: its settings or secrets are "
-                                               "damaged. Reconnect it.") % {"channel": str(held_one.variant.channel)}}
-            if "failed" in spec:
-                return spec
-            return _attempt(connector, spec["outbound"], held_one.current.idempotency_key)
-
-        if threads > 1 and len(jobs) > 1:
-            with ThreadPoolExecutor(max_workers=min(threads, len(jobs)), thread_name_prefix="deliver") as pool:
-                specs = list(pool.map(run, jobs))
-        else:
-            specs = [run(job) for job in jobs]
-        for _held_one, connector, _spec in jobs:
-            if connector is not None:
-                _save_credentials(_held_one.variant.channel, connector)
-        outcomes.update(_record_batch(list(zip(fast, specs, strict=True))))
+        outcomes.update(_record_batch(list(zip(fast, _publish_all(fast, threads), strict=True))))
 
     for variant in slow:
         outcomes[deliver(variant.pk, variant.attempt_id)] += 1
     return outcomes
+
+
+def _publish_all(fast: list[_Held], threads: int) -> list[dict]:
+    """Publish each held variant; what to record for each, in order.
+
+    The first variant of each channel goes first (a network that opens a session, Bluesky, opens it once and the
+    others reuse it), then the rest, ``threads`` at a time. Each call has its own connector: none is shared by threads.
+    """
+    secrets: dict[int, dict | None] = {}
+    built: dict[int, BaseConnector] = {}
+
+    def connector_for(held_one: _Held) -> BaseConnector | None:
+        channel = held_one.variant.channel
+        try:
+            if channel.pk not in secrets:
+                secrets[channel.pk] = channel.credentials
+            connector = get_connector_class(channel.network)(config=channel.config, credentials=secrets[channel.pk])
+        except Exception:  # noqa: BLE001 - damaged settings or secrets: said on the variant
+            logger.exception("Channel %s: no connector", channel.pk)
+            secrets[channel.pk] = None
+            return None
+        built[held_one.variant.pk] = connector
+        return connector
+
+    def run(held_one: _Held) -> dict:
+        connector = connector_for(held_one)
+        if connector is None:
+            return {"failed": i18n.gettext("The channel %(channel)s cannot be used: its settings or secrets are "
+                                           "damaged. Reconnect it.") % {"channel": str(held_one.variant.channel)}}
+        spec = outbounds[held_one.variant.pk]
+        if "failed" in spec:
+            return spec
+        return _attempt(connector, spec["outbound"], held_one.current.idempotency_key)
+
+    def run_all(group: list[_Held]) -> list[dict]:
+        if threads > 1 and len(group) > 1:
+            with ThreadPoolExecutor(max_workers=min(threads, len(group)), thread_name_prefix="deliver") as pool:
+                return list(pool.map(run, group))
+        return [run(h) for h in group]
+
+    outbounds = {h.variant.pk: _outbound(h.variant) for h in fast}  # database reads stay in this thread
+    firsts, rest, seen = [], [], set()
+    for held_one in fast:
+        (rest if held_one.variant.channel_id in seen else firsts).append(held_one)
+        seen.add(held_one.variant.channel_id)
+    # Build the first connector of each channel here, so that the others start from what it learnt (a session).
+    specs = dict(zip([h.variant.pk for h in firsts], run_all(firsts), strict=True))
+    for held_one in firsts:
+        connector = built.get(held_one.variant.pk)
+        if connector is not None:
+            fresh = connector.updated_credentials()
+            if fresh is not None:
+                secrets[held_one.variant.channel_id] = fresh
+    specs.update(zip([h.variant.pk for h in rest], run_all(rest), strict=True))
+    saved = set()
+    for held_one in reversed(fast):  # the latest connector of each channel that changed them holds the freshest
+        connector = built.get(held_one.variant.pk)
+        if connector is not None and held_one.variant.channel_id not in saved and connector.updated_credentials():
+            saved.add(held_one.variant.channel_id)
+            _save_credentials(held_one.variant.channel, connector)
+    return [specs[h.variant.pk] for h in fast]
 
 
 def _set_each(model, field: str, values: list[tuple]) -> None:
@@ -707,7 +737,7 @@ def _record(held: _Held, *, sent: RemoteRef | None = None, found=None, failed=No
             return "failed"
         if unknown is not None:
             DeliveryAttempt.objects.filter(pk__in=[a.pk for a in held.unresolved], outcome=Outcome.RUNNING).update(
-                outcome=Outcome.UNKNOWN, finished_at=now, error_code="The worker stopped during this attempt.",
+                outcome=Outcome.UNKNOWN, finished_at=now, error_code=gettext_noop("The worker stopped during this attempt."),
                 error_params={})
             _finish_unknown(variant, unknown)
             return "unknown"
