@@ -36,9 +36,8 @@ def mastodon_peer(tmp_path_factory):
 
 @pytest.fixture
 def masto(mastodon_peer, settings):
-    """The peer back to its seed (alice, bob, carol), loopback allowed, one delivery thread (the test's transaction)."""
+    """The peer back to its seed (alice, bob, carol), loopback allowed (for this peer only: production refuses it)."""
     settings.COMPTOIR_FETCH_ALLOW_PRIVATE = True
-    settings.COMPTOIR_DELIVERY_THREADS = 1
     mastodon_peer.reset()
     return mastodon_peer
 

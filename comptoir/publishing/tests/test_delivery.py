@@ -86,6 +86,23 @@ def test_running_the_delivery_task_twice_publishes_once(workspace, masto, clock,
     assert post.variants.get().deliveries.count() == 1
 
 
+def test_a_batch_goes_out_from_several_threads_each_post_once(workspace, masto, clock, settings,
+                                                             django_capture_on_commit_callbacks):
+    settings.COMPTOIR_DELIVERY_THREADS, settings.COMPTOIR_DELIVERY_TASK_SIZE = 4, 50
+    alice, bob = mastodon_channel(workspace, masto, user="alice"), mastodon_channel(workspace, masto, user="bob")
+    posts = [scheduled(workspace, alice, bob, text=f"Annonce {i}") for i in range(12)]
+    clock.move_to(posts[0].publish_at)
+
+    assert run_due(django_capture_on_commit_callbacks) == [{"sent": 24}]
+
+    for user in ("alice", "bob"):
+        texts = sorted(s["content"] for s in statuses_of(masto, user))
+        assert texts == sorted(f"<p>Annonce {i}</p>" for i in range(12))
+    assert Post.objects.filter(status=Post.Status.PUBLISHED).count() == 12
+    sent = Variant.objects.filter(state=State.SENT)
+    assert sent.count() == 24 and sent.values("remote_id").distinct().count() == 24
+
+
 def test_two_clocks_claim_a_variant_once(workspace, masto, clock, django_capture_on_commit_callbacks):
     post = scheduled(workspace, mastodon_channel(workspace, masto))
     clock.move_to(post.publish_at)
