@@ -770,7 +770,8 @@ def _record(held: _Held, *, sent: RemoteRef | None = None, found=None, failed=No
                 "The post could not be published after %(count)s tries. Last error: %(error)s") % {
                 "count": variant.attempts, "error": retry.message})
             return "failed"
-        _wait(variant, retry.message, backoff(variant.attempts), retry.retry_after)
+        if not _wait(variant, retry.message, backoff(variant.attempts), retry.retry_after, may_be_late=True):
+            return "late"
         return "retry"
 
 
@@ -785,14 +786,21 @@ def _close_attempt(attempt: DeliveryAttempt, outcome: str, message, now: datetim
                                                          error_params=params)
 
 
-def _wait(variant: Variant, message, delay: timedelta, retry_after: float | None) -> None:
-    """Back to scheduled, due again after ``delay`` (or the network's Retry-After when longer)."""
+def _wait(variant: Variant, message, delay: timedelta, retry_after: float | None, *, may_be_late: bool = False) -> bool:
+    """Back to scheduled, due again after ``delay`` (or the network's Retry-After when longer). With ``may_be_late``,
+    a next try that would come after the lateness limit is not waited for: the variant is late now (and the
+    community managers told now, not when the limit passes). Returns whether it will be tried again."""
     if retry_after is not None and retry_after > delay.total_seconds():
         delay = timedelta(seconds=min(retry_after, 86400))
+    now = timezone.now()
+    if may_be_late and variant.not_after is not None and now + delay > variant.not_after:
+        _finish_late(variant, message)
+        return False
     code, params = i18n.code_and_params(message)
     Variant.objects.filter(pk=variant.pk).update(
-        state=State.SCHEDULED, due_at=timezone.now() + delay, attempt_id="", claimed_at=None, error_code=code,
-        error_params=params, error_at=timezone.now())
+        state=State.SCHEDULED, due_at=now + delay, attempt_id="", claimed_at=None, error_code=code,
+        error_params=params, error_at=now)
+    return True
 
 
 def _finish(variant: Variant, state: str, message, kind: str, note) -> None:
@@ -818,10 +826,12 @@ def _finish_unknown(variant: Variant, message) -> None:
             i18n.gettext("“%(post)s” may or may not be on %(channel)s: %(error)s Say what you see on the post’s page."))
 
 
-def _finish_late(variant: Variant) -> None:
+def _finish_late(variant: Variant, last_error=None) -> None:
     message = i18n.gettext("It could not go out before its lateness limit (%(minutes)s minutes after its date), so it "
                            "was not sent. Choose a new date or send it now.") % {
         "minutes": variant.post.late_after_minutes}
+    if last_error:
+        message = i18n.gettext("%(late)s Last error: %(error)s") % {"late": message, "error": last_error}
     _finish(variant, State.LATE, message, "delivery_late",
             i18n.gettext("“%(post)s” was not sent on %(channel)s: too late. %(error)s"))
 

@@ -332,6 +332,20 @@ def test_a_rate_limit_waits_as_long_as_the_network_asks(workspace, masto, clock,
     assert post.variants.get().due_at == post.publish_at + dt.timedelta(seconds=600)
 
 
+def test_a_wait_past_the_lateness_limit_makes_it_late_at_once(workspace, cm, masto, clock,
+                                                              django_capture_on_commit_callbacks):
+    post = scheduled(workspace, mastodon_channel(workspace, masto), late_after_minutes=5)
+    clock.move_to(post.publish_at)
+
+    with masto.fault(path="/api/v1/statuses", methods=["POST"], type="ratelimit", headers={"Retry-After": "600"},
+                     count=1):
+        assert run_due(django_capture_on_commit_callbacks) == [{"late": 1}]
+
+    variant = post.variants.get()
+    assert variant.state == State.LATE and "5 minutes" in str(variant.error) and "Last error" in str(variant.error)
+    assert "too late" in alarms(cm, post)[0]
+
+
 def test_passing_errors_stop_after_the_last_try_and_the_cm_is_told(
         workspace, cm, masto, clock, settings, django_capture_on_commit_callbacks):
     settings.COMPTOIR_DELIVERY_MAX_ATTEMPTS = 3
