@@ -180,8 +180,13 @@ def _request_follows(post: Post) -> None:
     except ImportError:
         return
     follow = getattr(module, "request_follows_post", None)
-    if callable(follow):
-        follow(post)
+    if not callable(follow):
+        return
+    try:
+        with transaction.atomic():  # a savepoint: the request's trouble never undoes a delivery being recorded
+            follow(post)
+    except Exception:
+        logger.exception("The request of post %s could not follow it", post.pk)
 
 
 def roll_up(post: Post) -> str:
