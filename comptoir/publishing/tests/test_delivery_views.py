@@ -282,3 +282,13 @@ def test_a_published_post_cannot_be_moved(cm, workspace):
     post.refresh_from_db()
     with pytest.raises(ValidationError):
         delivery.do_reschedule(membership_of(cm, workspace), post, timezone.now() + dt.timedelta(days=1))
+
+
+def test_a_variant_waiting_for_its_next_try_says_when_and_why(as_user, cm, workspace):
+    post = post_with(workspace, state=State.SCHEDULED, attempts=2, due_at=timezone.now() + dt.timedelta(minutes=2))
+
+    html = as_user(cm).get(url("publishing_delivery", workspace, post.pk)).content.decode()
+
+    assert "cpt-chip-warn" in html and "refused the access token" in html
+    assert "2 essais" in html or "2 tries" in html
+    assert url("publishing_delivery_retry", workspace, post.variants.get().pk) in html
