@@ -134,6 +134,8 @@ def check_schedule(post: Post, publish_at: datetime | None = None) -> None:
         raise ValidationError({"publish_at": _("The publication date has no time zone.")})
     if when < timezone.now():
         raise ValidationError({"publish_at": _("The publication date is in the past: choose a later one.")})
+    if post.status == Post.Status.PUBLISHED:
+        raise ValidationError({"publish_at": _("This post is already published: its date cannot move.")})
     if not post.variants.filter(channel__isnull=False).exists():
         raise ValidationError({"variants": _("Add at least one channel to the post before scheduling it.")})
     if _needs_approval(post) and post.approved_version != post.version:
@@ -155,6 +157,7 @@ def schedule(post: Post) -> int:
                      attempts=0, attempt_id="", claimed_at=None, error_code="", error_params={}, error_at=None))
     Post.objects.filter(pk=post.pk).update(status=Post.Status.SCHEDULED, updated_at=timezone.now())
     post.status = Post.Status.SCHEDULED
+    roll_up(post)  # some versions may be out already: then it is publishing
     _request_follows(post)
     return armed
 

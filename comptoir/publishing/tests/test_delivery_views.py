@@ -282,6 +282,11 @@ def test_a_published_post_cannot_be_moved(cm, workspace):
     post.refresh_from_db()
     with pytest.raises(ValidationError):
         delivery.do_reschedule(membership_of(cm, workspace), post, timezone.now() + dt.timedelta(days=1))
+    post.publish_at = timezone.now() + dt.timedelta(days=1)
+    with pytest.raises(ValidationError):
+        delivery.schedule(post)
+    post.refresh_from_db()
+    assert post.status == Post.Status.PUBLISHED
 
 
 def test_a_variant_waiting_for_its_next_try_says_when_and_why(as_user, cm, workspace):
