@@ -9,6 +9,8 @@ Each variant (one channel's version of a post) carries its own state machine::
   fresh attempt id and a lease (``due_at`` moves to the lease's end), and enqueues ``tasks.deliver_variants``.
 * :func:`deliver` runs one claimed variant: short transactions around the network call, never one across it. Every
   try at the network is a :class:`DeliveryAttempt` row with its own idempotency key, written *before* the call.
+  :func:`deliver_batch` (what the task runs) does the same for a batch with a few queries for all of it, its network
+  calls in threads that never touch the database, and hands every unusual claim to :func:`deliver`.
 * An attempt whose outcome is not known (the connection dropped after sending, a timeout, ``OutcomeUnknown``, a worker
   that died during the call, so its row is still "running") is looked up on the network with
   ``connector.find_published(its key)`` before anything else is tried: found → sent; not found → a new attempt.
