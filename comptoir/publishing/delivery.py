@@ -290,9 +290,11 @@ def do_schedule(membership: Membership, post: Post, publish_at: datetime | None 
 
 @transaction.atomic
 def do_unschedule(membership: Membership, post: Post) -> int:
-    """Take the post off the schedule. Returns how many variants were disarmed."""
+    """Take the post off the schedule. Returns how many variants were disarmed; refuses a post with none armed."""
     check_managed(membership, post)
     post = Post.objects.select_for_update().get(pk=post.pk)
+    if post.status != Post.Status.SCHEDULED and not post.variants.filter(state=State.SCHEDULED).exists():
+        raise ValidationError({"status": _("This post is not scheduled.")})
     before = _snapshot(post)
     count = unschedule(post)
     audit.record(membership.workspace, membership.user, "post.unschedule", post, before=before,

@@ -240,6 +240,11 @@ def test_schedule_reschedule_and_unschedule_write_the_activity_log(cm, workspace
     variant.refresh_from_db()
     post.refresh_from_db()
     assert variant.state == State.PENDING and variant.due_at is None and post.status == Post.Status.DRAFT
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as caught:
+        delivery.do_unschedule(membership, post)  # nothing left to take off
+    assert "status" in caught.value.message_dict
     assert list(AuditEvent.objects.filter(workspace=workspace, action__startswith="post.").order_by("pk")
                 .values_list("action", flat=True)) == ["post.schedule", "post.reschedule", "post.unschedule"]
     from comptoir.workspaces.audit import describe
