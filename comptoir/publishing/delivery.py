@@ -878,16 +878,23 @@ def fail_without_channel(variant_ids: list[int]) -> int:
 # How the activity log reads these actions ------------------------------------------------------------------
 
 
-def _variants(e) -> int:
-    return (e.after or {}).get("variants", 0)
+def _when(e) -> str:
+    """The event's new date in the reader's time zone and language."""
+    from django.utils import formats
+    from django.utils.dateparse import parse_datetime
+
+    value = parse_datetime(str((e.after or {}).get("publish_at") or ""))
+    if value is None:
+        return "—"
+    return formats.date_format(timezone.localtime(value) if timezone.is_aware(value) else value, "DATETIME_FORMAT")
 
 
 audit.sentences({
     "post.schedule": lambda e, n: _("%(actor)s scheduled the post “%(object)s” for %(when)s.") % {
-        **n, "when": (e.after or {}).get("publish_at") or "—"},
+        **n, "when": _when(e)},
     "post.unschedule": lambda e, n: _("%(actor)s took the post “%(object)s” off the schedule.") % n,
     "post.reschedule": lambda e, n: _("%(actor)s moved the post “%(object)s” to %(when)s.") % {
-        **n, "when": (e.after or {}).get("publish_at") or "—"},
+        **n, "when": _when(e)},
     "post.delivery_retry": lambda e, n: _("%(actor)s sent the post “%(object)s” again on %(channel)s.") % {
         **n, "channel": (e.after or {}).get("channel", "—")},
     "post.delivery_confirm": lambda e, n: _("%(actor)s confirmed that the post “%(object)s” is on %(channel)s.") % {

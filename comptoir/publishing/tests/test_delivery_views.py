@@ -248,7 +248,9 @@ def test_schedule_reschedule_and_unschedule_write_the_activity_log(cm, workspace
     assert list(AuditEvent.objects.filter(workspace=workspace, action__startswith="post.").order_by("pk")
                 .values_list("action", flat=True)) == ["post.schedule", "post.reschedule", "post.unschedule"]
     from comptoir.workspaces.audit import describe
-    assert "Fête du vélo" in describe(AuditEvent.objects.get(action="post.reschedule"))
+    sentence = describe(AuditEvent.objects.get(action="post.reschedule"))
+    assert "Fête du vélo" in sentence and str(later.year) in sentence
+    assert later.isoformat()[:16] not in sentence  # a date people read, not ISO
 
 
 def test_dragging_a_failed_post_to_a_new_date_arms_it_again(cm, workspace, failed_post):
