@@ -202,6 +202,13 @@ COMPTOIR_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("COMPTOIR_WORKER_HEARTB
 COMPTOIR_WORKER_DEAD_AFTER_SECONDS = float(os.environ.get("COMPTOIR_WORKER_DEAD_AFTER_SECONDS", "30"))
 COMPTOIR_TASK_MAX_ATTEMPTS = int(os.environ.get("COMPTOIR_TASK_MAX_ATTEMPTS", "5"))
 COMPTOIR_CLOCK_INTERVAL_SECONDS = float(os.environ.get("COMPTOIR_CLOCK_INTERVAL_SECONDS", "5"))
+# Publishing delivery: how long a claim holds a variant (longer than any network call, media uploads included),
+# tries per variant before it fails, variants claimed per clock tick, variants per task, threads per task.
+COMPTOIR_DELIVERY_LEASE_SECONDS = float(os.environ.get("COMPTOIR_DELIVERY_LEASE_SECONDS", "900"))
+COMPTOIR_DELIVERY_MAX_ATTEMPTS = int(os.environ.get("COMPTOIR_DELIVERY_MAX_ATTEMPTS", "6"))
+COMPTOIR_DELIVERY_CLAIM_BATCH = int(os.environ.get("COMPTOIR_DELIVERY_CLAIM_BATCH", "500"))
+COMPTOIR_DELIVERY_TASK_SIZE = int(os.environ.get("COMPTOIR_DELIVERY_TASK_SIZE", "20"))
+COMPTOIR_DELIVERY_THREADS = int(os.environ.get("COMPTOIR_DELIVERY_THREADS", "4"))
 
 # Outbound fetches: private/loopback targets are refused unless explicitly allowed (tests, dev peers).
 COMPTOIR_FETCH_ALLOW_PRIVATE = env_bool("COMPTOIR_FETCH_ALLOW_PRIVATE", default=False)

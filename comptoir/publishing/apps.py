@@ -14,6 +14,8 @@ class PublishingConfig(AppConfig):
 
         from . import (  # noqa: F401
             approvals,
+            clock,
+            delivery,
             links,
             media,
             planning,

@@ -258,6 +258,9 @@ class Variant(models.Model):
     state = models.CharField(_("delivery"), max_length=12, choices=State.choices, default=State.PENDING, db_index=True)
     # When the clock should next look at it (publish_at, then retry times); null when nothing is due.
     due_at = models.DateTimeField(null=True, blank=True)
+    # Past this time the variant is not sent any more (late): publish_at + the lateness limit, or the time of a
+    # manual "send it now" + the limit.
+    not_after = models.DateTimeField(null=True, blank=True)
     attempt_id = models.CharField(max_length=36, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
