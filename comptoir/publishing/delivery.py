@@ -113,6 +113,10 @@ def channel_problem(channel: Channel | None):
     if channel.status == Channel.Status.PAUSED:
         return i18n.gettext("The channel %(channel)s is paused: switch it back on, then send again.") % {
             "channel": str(channel)}
+    if (channel.config or {}).get("demo"):
+        # The demo's channels name real accounts without their keys: nothing is ever sent to them.
+        return i18n.gettext("The channel %(channel)s belongs to the demo: Comptoir sends nothing to the network from "
+                            "it. Connect a real account to publish.") % {"channel": str(channel)}
     return None
 
 

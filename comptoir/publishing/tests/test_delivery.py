@@ -390,13 +390,15 @@ def test_a_text_the_network_refuses_fails_without_calling_it(workspace, masto, c
     assert statuses_of(masto) == []
 
 
-@pytest.mark.parametrize("removal", ["removed", "disconnected"])
+@pytest.mark.parametrize("removal", ["removed", "disconnected", "demo"])
 def test_a_channel_removed_or_disconnected_before_sending_fails_with_a_message(
         workspace, masto, clock, removal, django_capture_on_commit_callbacks):
     channel = mastodon_channel(workspace, masto)
     post = scheduled(workspace, channel)
     if removal == "removed":
         channel.removed_at = T0
+    elif removal == "demo":  # the demo's channels never reach a network
+        channel.config = {**channel.config, "demo": True}
     else:
         channel.status = channel.Status.DISCONNECTED
     channel.save()
