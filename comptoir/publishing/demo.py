@@ -402,10 +402,14 @@ def _history(post: Post, status: str, stages: list, cm, owner, now: datetime) ->
 
 
 def _failure_notice(workspace, post: Post, users: list) -> None:
+    """The alarm the delivery engine raises for a failed channel (bell only: nobody is e-mailed by the demo)."""
     from comptoir.workspaces.notifications import notify
 
-    notify(workspace.pk, users, "publishing.delivery_failed",
-           translated("The post “%(post)s” could not be published on every channel: see what the network said and try "
-                      "again.") % {"post": post.title},
-           url=f"/w/{workspace.slug}/publishing/posts/{post.pk}/", key=f"post:{post.pk}", is_alarm=True, email=False)
+    from .delivery import post_delivery_url
 
+    variant = post.variants.filter(state=Variant.State.FAILED).select_related("channel").first()
+    channel = str(variant.channel) if variant and variant.channel else ""
+    notify(workspace.pk, users, "delivery_failed",
+           translated("“%(post)s” was not published on %(channel)s: %(error)s") % {
+               "post": str(post)[:80], "channel": channel, "error": translated(variant.error_code) % variant.error_params if variant else ""},
+           url=post_delivery_url(post), key=f"post:{post.pk}", is_alarm=True, email=False)

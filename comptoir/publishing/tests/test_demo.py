@@ -29,7 +29,7 @@ def test_both_demo_workspaces_hold_a_month_of_planned_and_published_posts(db, se
         failed = Variant.objects.filter(post__workspace__slug=slug, state=Variant.State.FAILED)
         assert failed.count() >= 1 and failed.first().error_code
         assert posts.filter(status=Post.Status.FAILED).count() == 1
-        assert Notification.objects.filter(workspace__slug=slug, kind="publishing.delivery_failed", is_alarm=True).exists()
+        assert Notification.objects.filter(workspace__slug=slug, kind="delivery_failed", is_alarm=True).exists()
         # Requests at every stage of the board.
         statuses = set(ContentRequest.objects.filter(workspace__slug=slug).values_list("status", flat=True))
         assert statuses == set(ContentRequest.Status.values)
