@@ -118,8 +118,10 @@ def _fold_other(text: str) -> str:
     return text.casefold()
 
 
-# Where an elision can start, from its apostrophe back: lorsqu' puisqu' quoiqu' presqu', jusqu', qu', l'…
-_ELISION_STARTS = (6, 5, 2, 1)
+# Where an elision can start, from its apostrophe back, by the letter before the apostrophe (what _ELISION
+# matches there, case folded as re.IGNORECASE does, ſ included): lorsqu' puisqu' quoiqu' presqu', jusqu', qu';
+# l', d'… Any other letter ends no elision.
+_ELISION_STARTS = {**dict.fromkeys("uU", (6, 5, 2)), **dict.fromkeys("cdjlmnstCDJLMNSTſ", (1,))}
 
 
 def _elide(text: str) -> str:
@@ -134,7 +136,7 @@ def _elide(text: str) -> str:
     done = 0
     for apostrophe in _APOSTROPHE.finditer(text):
         at = apostrophe.start()
-        for back in _ELISION_STARTS:
+        for back in _ELISION_STARTS.get(text[at - 1:at], ()):
             start = at - back
             if start >= done:
                 match = _ELISION.match(text, start)
