@@ -120,8 +120,12 @@ def _fold_other(text: str) -> str:
     return text.casefold()
 
 
-# The same few runs come back in message after message (…, ’, œ, «, an emoji): each is folded once.
-_fold_run = functools.lru_cache(maxsize=4096)(_fold_other)
+# The same few short runs come back in message after message (…, ’, œ, «, an emoji): each is folded once.
+_fold_short_run = functools.lru_cache(maxsize=4096)(_fold_other)
+
+
+def _fold_run(run: str) -> str:
+    return _fold_short_run(run) if len(run) <= 8 else _fold_other(run)  # a long run (another script) is not kept
 
 
 # Where an elision can start, from its apostrophe back, by the letter before the apostrophe (what _ELISION
