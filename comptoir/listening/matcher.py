@@ -209,7 +209,8 @@ class Features:
         message is read faster.
         """
         if self._keys is None:
-            keys = self.words | set(map(_PREFIX_OF, self.words))
+            keys = set(self.words)
+            keys.update(map(_PREFIX_OF, self.words))  # no set of the prefixes alone
             if self.title_words:
                 keys.update(["title:" + w for w in self.title_words])
             keys.update(self.field_keys)
@@ -601,9 +602,13 @@ class Matcher:
     def candidates(self, x: Features) -> list[int]:
         """The queries that may match (every one that does, and a few more)."""
         table, keys = self._table, x.keys()
-        found: set[int] = set(self._everywhere)
-        for key in table.keys() & keys:
-            found.update(table[key])
+        hits = table.keys() & keys
+        if len(hits) == 1 and not self._everywhere:
+            found: Iterable[int] = table[hits.pop()]  # the usual case: no set to build (a key files a query once)
+        else:
+            found = set(self._everywhere)
+            for key in hits:
+                found.update(table[key])
         checks = self._checks
         kept = []
         for slot in found:

@@ -30,6 +30,7 @@ is used.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -64,10 +65,6 @@ STOPWORDS = frozenset(
 )
 
 
-def _is_latin1(text: str) -> bool:
-    return max(text) <= "\xff"
-
-
 def _drop_marks(match: re.Match) -> str:
     return "".join(ch for ch in match.group() if not unicodedata.combining(ch))
 
@@ -79,31 +76,62 @@ def _slow_fold_char(ch: str) -> str:
 
 # French and English text is almost always Latin-1: each of its characters folds alone to one ASCII character
 # (é → e, À → a, NBSP → space), so one bytes.translate does the work of NFKD, mark removal and casefold. The
-# few that fold to several characters or to none (ß, æ, ¼, µ…) send the text the general way.
+# few that fold to several characters or to none (ß, æ, ¼, µ…), and those beyond Latin-1 (…, ’, emoji), go the
+# general way, the text around them still through the table.
 _LATIN1_FOLDS = [_slow_fold_char(chr(code)) for code in range(256)]
-_LATIN1_TABLE = bytes(ord(f) if len(f) == 1 and f.isascii() else 0 for f in _LATIN1_FOLDS)
-_LATIN1_OTHERS = re.compile("[" + "".join(re.escape(chr(code)) for code, f in enumerate(_LATIN1_FOLDS)
-                                          if not (len(f) == 1 and f.isascii())) + "]")
+# What the table cannot fold becomes 0xFF, which decoding as ASCII refuses.
+_LATIN1_TABLE = bytes(ord(f) if len(f) == 1 and f.isascii() else 0xFF for f in _LATIN1_FOLDS)
+_LATIN1_FAST = "".join(chr(code) for code, f in enumerate(_LATIN1_FOLDS) if len(f) == 1 and f.isascii())
+# Runs of the characters the table cannot fold: the few Latin-1 ones, and every one above.
+_SLOW_RUNS = re.compile("([^" + "".join(f"\\x{ord(ch):02x}" for ch in _LATIN1_FAST) + "]+)")
+# Past this many pieces (16 runs: a text in another script) the whole text goes the general way at once; a French
+# text with a dozen ’ and « » is still far faster run by run.
+_MAX_RUNS = 33
 
 
 def fold(text: str) -> str:
     """Lower case, accents removed, ligatures spelled out, elisions split: what both sides of a search compare."""
     if text.isascii():
-        text = text.lower()  # nothing to decompose, and lower() is casefold() on ASCII
-    elif _is_latin1(text) and not _LATIN1_OTHERS.search(text):
-        text = text.encode("latin-1").translate(_LATIN1_TABLE).decode("ascii")
+        return _elide(text.lower())  # nothing to decompose, and lower() is casefold() on ASCII
+    try:
+        return _elide(text.encode("latin-1").translate(_LATIN1_TABLE).decode("ascii"))
+    except UnicodeError:  # a character above Latin-1, or one of the few the table cannot fold
+        pass
+    runs = _SLOW_RUNS.split(text)  # what the table folds, what it cannot, …, what the table folds
+    if len(runs) <= _MAX_RUNS:
+        # Folding goes character by character (NFKD only reorders the marks it then removes): a tweet with
+        # one emoji or "…" folds mostly by the table, its few other characters the general way.
+        text = "".join([_fold_run(run) if i % 2 else _fold_latin1(run) for i, run in enumerate(runs)])
     else:
-        if _LIGATURE_CHARS.search(text):
-            text = text.translate(_LIGATURES)
-        text = _COMMON_MARKS.sub("", unicodedata.normalize("NFKD", text))
-        if not text.isascii():
-            text = _NON_ASCII.sub(_drop_marks, text)
-        text = text.casefold()
+        text = _fold_other(text)
     return _elide(text)
 
 
-# Where an elision can start, from its apostrophe back: lorsqu' puisqu' quoiqu' presqu', jusqu', qu', l'…
-_ELISION_STARTS = (6, 5, 2, 1)
+def _fold_latin1(text: str) -> str:
+    return text.encode("latin-1").translate(_LATIN1_TABLE).decode("ascii") if text else text
+
+
+def _fold_other(text: str) -> str:
+    if _LIGATURE_CHARS.search(text):
+        text = text.translate(_LIGATURES)
+    text = _COMMON_MARKS.sub("", unicodedata.normalize("NFKD", text))
+    if not text.isascii():
+        text = _NON_ASCII.sub(_drop_marks, text)
+    return text.casefold()
+
+
+# The same few short runs come back in message after message (…, ’, œ, «, an emoji): each is folded once.
+_fold_short_run = functools.lru_cache(maxsize=4096)(_fold_other)
+
+
+def _fold_run(run: str) -> str:
+    return _fold_short_run(run) if len(run) <= 8 else _fold_other(run)  # a long run (another script) is not kept
+
+
+# Where an elision can start, from its apostrophe back, by the letter before the apostrophe (what _ELISION
+# matches there, case folded as re.IGNORECASE does, ſ included): lorsqu' puisqu' quoiqu' presqu', jusqu', qu';
+# l', d'… Any other letter ends no elision.
+_ELISION_STARTS = {**dict.fromkeys("uU", (6, 5, 2)), **dict.fromkeys("cdjlmnstCDJLMNSTſ", (1,))}
 
 
 def _elide(text: str) -> str:
@@ -118,7 +146,7 @@ def _elide(text: str) -> str:
     done = 0
     for apostrophe in _APOSTROPHE.finditer(text):
         at = apostrophe.start()
-        for back in _ELISION_STARTS:
+        for back in _ELISION_STARTS.get(text[at - 1:at], ()):
             start = at - back
             if start >= done:
                 match = _ELISION.match(text, start)
@@ -161,8 +189,23 @@ def words(text: str) -> list[str]:
     A word is a run of letters and digits in any script: ``_``, ``-``, ``'``, ``#``, ``@``, spaces and
     every other sign split words, and so does a French elision (``l'association`` → ``association``).
     """
-    folded = fold(text)
-    return (_ASCII_WORD if folded.isascii() else _WORD).findall(folded)
+    folded = _ascii_signs(fold(text))
+    if folded.isascii():
+        return folded.translate(_ASCII_SPACED).split()
+    return _WORD.findall(folded)
+
+
+# Folded ASCII text with every character but a-z and 0-9 made a space: its str.split() is _ASCII_WORD.findall
+# (a third of the time), and a slice of it splits into the words of the same slice of the folded text.
+_ASCII_SPACED = str.maketrans({chr(code): chr(code) if chr(code) in "abcdefghijklmnopqrstuvwxyz0123456789" else " "
+                               for code in range(128)})
+# Emoji and other signs beyond ASCII separate words as "-" does, and are no marker, letter, digit nor space.
+_NON_ASCII_SIGNS = re.compile(r"[^\x00-\x7f\w\s]+")
+
+
+def _ascii_signs(folded: str) -> str:
+    """``folded`` with its emoji and other non-ASCII signs made "-": the same words and marks, and often ASCII."""
+    return folded if folded.isascii() else _NON_ASCII_SIGNS.sub("-", folded)
 
 
 # A # or @ right after one of these is part of an address or a link (jean@example.org, /#top), not a marker.
@@ -179,11 +222,13 @@ def words_and_marks(text: str) -> tuple[list[str], dict[int, str]]:
     ``dupont``, ``#VéloCargo`` marks ``velocargo``. A ``#`` or ``@`` that follows a letter, a digit, ``_``
     or ``/`` marks nothing (``jean@example.org``, ``https://example.org/#top``).
     """
-    folded = fold(text)
-    word = _ASCII_WORD if folded.isascii() else _WORD
+    folded = _ascii_signs(fold(text))
+    ascii_ = folded.isascii()
+    spaced = folded.translate(_ASCII_SPACED) if ascii_ else ""
     if "#" not in folded and "@" not in folded:
-        return word.findall(folded), {}
-    # Only the tokens that hold a # or @ are read word by word; the words between them, in one findall each.
+        return (spaced.split() if ascii_ else _WORD.findall(folded)), {}
+    word = _ASCII_WORD if ascii_ else _WORD
+    # Only the tokens that hold a # or @ are read word by word; the words between them, at once.
     found: list[str] = []
     marks: dict[int, str] = {}
     done = 0
@@ -195,7 +240,7 @@ def words_and_marks(text: str) -> tuple[list[str], dict[int, str]]:
             start -= 1
         space = _SPACE.search(folded, sign.start())
         end = space.start() if space else len(folded)
-        found += word.findall(folded, done, start)
+        found += spaced[done:start].split() if ascii_ else word.findall(folded, done, start)
         marker = ""
         for run in word.finditer(folded, start, end):
             at = run.start()
@@ -207,7 +252,7 @@ def words_and_marks(text: str) -> tuple[list[str], dict[int, str]]:
                 marks[len(found)] = marker
             found.append(run.group())
         done = end
-    found += word.findall(folded, done)
+    found += spaced[done:].split() if ascii_ else word.findall(folded, done)
     return found, marks
 
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from comptoir.listening import querylang as ql
-from comptoir.listening.matcher import Doc, Matcher, doc_from_item, evaluate, host_of
+from comptoir.listening.matcher import _TEXT_OFFSET, Doc, Matcher, doc_from_item, evaluate, host_of
 from comptoir.listening.querylang import QueryError, parse
 from comptoir.stream import search
 
@@ -239,6 +239,12 @@ def test_every_latin1_character_folds_as_before_alone_and_in_a_french_word():
             assert search.fold(text) == old_fold(text), repr(text)
 
 
+def test_an_elision_is_only_looked_for_after_a_letter_that_can_end_one():
+    # _elide tries the regex only where the character before an apostrophe is one of these (any case).
+    ends = re.compile("[cdjlmnstu]", re.IGNORECASE)
+    assert {ch for ch in map(chr, range(0x110000)) if ends.fullmatch(ch)} == set(search._ELISION_STARTS)
+
+
 @SETTINGS
 @given(st.text(alphabet=FOLD_ALPHABET, max_size=40))
 def test_words_carry_their_markers_as_the_rule_says(text):
@@ -258,3 +264,44 @@ def test_words_carry_their_markers_as_the_rule_says(text):
 ])
 def test_marked_words_keep_every_word_unstemmed(text, expected):
     assert search.marked_words(text) == expected
+
+
+
+def plain_words_and_marks(text):
+    """words_and_marks the straightforward way: the old fold, one regex for the words, the markers token by token."""
+    found, marks = [], {}
+    for chunk in old_fold(text).split():
+        marker = ""
+        for match in search._WORD.finditer(chunk):
+            start = match.start()
+            if start and chunk[start - 1] in "#@":
+                before = chunk[start - 2] if start >= 2 else " "
+                if not (before.isalnum() or before in "_/"):
+                    marker = chunk[start - 1]
+            if marker:
+                marks[len(found)] = marker
+            found.append(match.group())
+    return found, marks
+
+
+# Signs that fold to a space or to a marker, every whitespace character, French elisions, a link, a mention.
+WHITESPACE = "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace())
+READING_ALPHABET = FOLD_ALPHABET + WHITESPACE + "´¨¸˘＃＠ﬁ…"
+reading_tokens = st.sampled_from(TOKENS + ["L'Atelier", "qu’il", "jusqu'au", "@Jean_Dupont", "#VéloCargo…",
+                                           "a#b", "/#top", "x@y.org", "ÉTÉ", "Straße", "١٢", "ｖｅｌｏ"])
+
+
+@SETTINGS
+@given(st.text() | st.text(alphabet=READING_ALPHABET, max_size=60) | st.text(alphabet="abjlqu'#@/_-. \t1", max_size=40)
+       | st.lists(st.tuples(reading_tokens | st.text(alphabet=READING_ALPHABET, max_size=6),
+                            st.sampled_from(" " * 20 + WHITESPACE)), max_size=12).map(lambda parts: "".join(map("".join, parts))))
+def test_the_fast_reading_gives_the_words_marks_and_positions_of_the_plain_one(text):
+    # Folding by runs, the table's 0xFF refusals and splitting a spaced copy instead of a regex change no word.
+    found, marks = plain_words_and_marks(text)
+    assert search.words_and_marks(text) == (found, marks)
+    assert search.words(text) == found
+    features = Doc("d", text).features
+    for key in {*found, *(marker + found[i] for i, marker in marks.items())}:
+        marker, word = (key[0], key[1:]) if key[0] in "#@" else ("", key)
+        expected = [i for i, w in enumerate(found) if w == word and (not marker or marks.get(i) == marker)]
+        assert features.positions(key) == [_TEXT_OFFSET + i for i in expected], key
