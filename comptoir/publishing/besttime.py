@@ -133,6 +133,7 @@ def best_slots(channel, n: int = 3) -> list[Slot]:
 
 
 def for_workspace(workspace) -> list[ChannelTimes]:
-    from comptoir.workspaces.models import Channel
+    """The channels a post can go out on (a feed or an inbox has no time to post at)."""
+    from .posts import publishing_channels
 
-    return [for_channel(c, workspace.time_zone) for c in Channel.objects.connected().filter(workspace=workspace)]
+    return [for_channel(c, workspace.time_zone) for c in publishing_channels(workspace)]

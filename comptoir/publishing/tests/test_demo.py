@@ -37,6 +37,12 @@ def test_both_demo_workspaces_hold_a_month_of_planned_and_published_posts(db, se
                                                                "scheduled", "published", "failed"}
         assert ShortLink.objects.filter(workspace__slug=slug, clicks__gt=0).exists()
         assert MediaAsset.objects.filter(workspace__slug=slug).exists()
+        # The channels' own history is long enough for the best times to post.
+        from comptoir.publishing import besttime
+        from comptoir.workspaces.models import Workspace
+
+        times = besttime.for_workspace(Workspace.objects.get(slug=slug))
+        assert any(t.enough and t.slots for t in times)
     # Scheduled demo posts are never due: a demo channel is not connected to any network.
     assert not Variant.objects.filter(state=Variant.State.SCHEDULED, due_at__isnull=False).exists()
     before = Post.objects.count()
