@@ -439,10 +439,15 @@ def _delivery(variant: Variant, post: Post, status: str, failed: bool, n: int, n
 
 def _history(post: Post, status: str, stages: list, cm, owner, now: datetime) -> None:
     """Versions and approval decisions as the team would have left them."""
-    snapshot = {"master_text": post.master_text, "link": post.link,
-                "variants": [{"network": v.network, "text": v.text} for v in post.variants.all()]}
+    from .posts import content_of
+
+    snapshot = content_of(post)
     for number in range(1, post.version + 1):
-        PostVersion.objects.create(post=post, number=number, content=snapshot, created_by=cm,
+        content = snapshot
+        if number < post.version:
+            # The first draft was longer: the second version is what the approvers asked for.
+            content = {**snapshot, "master_text": f"{post.master_text} Plus d'informations très bientôt, restez connectés !"}
+        PostVersion.objects.create(post=post, number=number, content=content, created_by=cm,
                                    created_at=post.created_at + timedelta(hours=number))
     decided_at = post.created_at + timedelta(hours=3)
     if status in ("approved", "scheduled", "published", "failed"):
@@ -460,6 +465,10 @@ def _history(post: Post, status: str, stages: list, cm, owner, now: datetime) ->
         PostComment.objects.create(post=post, author=cm, version=2, created_at=decided_at + timedelta(hours=1),
                                    body="Texte raccourci, j'ai ajouté l'info sur l'accès PMR.")
     elif status == "in_review" and stages:
+        stage = stages[0]
+        Approval.objects.create(post=post, stage=stage, stage_name=stage.name, version=1,
+                                decision=Approval.Decision.CHANGES_REQUESTED, decided_by=stage.approvers.first() or owner,
+                                decided_at=decided_at, comment="Trop long pour un rappel : on coupe la dernière phrase.")
         PostComment.objects.create(post=post, author=cm, version=post.version, created_at=decided_at,
                                    body="Version 2 avec le visuel validé par Paul.")
 
