@@ -79,7 +79,7 @@ def links_page(request, slug):
 
 def _links_page(request, membership, form, status=200):
     workspace = membership.workspace
-    links = ShortLink.objects.filter(workspace=workspace).select_related("post", "variant")
+    links = ShortLink.objects.filter(workspace=workspace).select_related("post", "variant__channel")
     days = _days(workspace)
     return render(request, "publishing/links.html", {
         "links": [(link, actions.short_url(link)) for link in links[:PAGE]], "days": days,
