@@ -222,3 +222,23 @@ def test_the_counters_take_a_1_mb_text_and_garbage_without_failing(as_user, cm, 
     response = client.post(url, {"channels": ["abc", str(other_channel.pk), "9" * 30], "post": "<b>",
                                  f"media_{mastodon.pk}": ["x", "-1"]})
     assert response.status_code == 200 and f"counter-{other_channel.pk}" not in response.content.decode()
+
+
+def test_a_post_keeps_its_published_request_when_the_editor_saves_it(as_user, cm, save, workspace, contributor, mastodon):
+    # A request can have several posts: once the first is out the request is published, and the editor's request
+    # list (open requests only) must still offer the one the post belongs to, or saving the page unlinks it.
+    from comptoir.publishing.models import ContentRequest
+
+    from .requestdata import submit
+
+    request = submit(contributor, workspace, title="Portes ouvertes de l’atelier")
+    ContentRequest.objects.filter(pk=request.pk).update(status=ContentRequest.Status.PUBLISHED)
+    post = save(None, master_text="Deuxième annonce", request=request.pk)
+    client = as_user(cm)
+    page = client.get(_url("publishing_post", post.pk)).content.decode()
+    assert f'<option value="{request.pk}" selected>Portes ouvertes de l’atelier</option>' in page
+
+    client.post(_url("publishing_post", post.pk), _form([mastodon], master_text="Deuxième annonce, corrigée",
+                                                        request=str(request.pk)))
+    post.refresh_from_db()
+    assert (post.master_text, post.request_id) == ("Deuxième annonce, corrigée", request.pk)
