@@ -242,3 +242,25 @@ def test_a_post_keeps_its_published_request_when_the_editor_saves_it(as_user, cm
                                                         request=str(request.pk)))
     post.refresh_from_db()
     assert (post.master_text, post.request_id) == ("Deuxième annonce, corrigée", request.pk)
+
+
+def test_the_page_offers_scheduling_once_approved_and_sending_for_approval_once(as_user, cm, owner, save, workspace,
+                                                                                 mastodon):
+    from comptoir.conftest import membership_of
+    from comptoir.publishing import approvals
+    from comptoir.publishing.models import ApprovalStage
+
+    post = save(None, master_text="Vélorution samedi", variants=[{"channel": mastodon.pk}])
+    client = as_user(cm)
+
+    def buttons() -> tuple[int, int]:
+        page = client.get(_url("publishing_post", post.pk)).content.decode()
+        return page.count(_url("publishing_post_submit", post.pk)), page.count('data-testid="schedule-post"')
+
+    assert buttons() == (0, 1)  # no approval stage: scheduled directly, nothing to send for approval
+    ApprovalStage.objects.create(workspace=workspace, name="Direction").approvers.add(owner)
+    assert buttons() == (1, 0)  # one way to send it for approval; scheduling would only be refused
+    approvals.do_submit(membership_of(cm, workspace), post)
+    assert buttons() == (0, 0)
+    approvals.do_decide(membership_of(owner, workspace), post, "approved", "")
+    assert buttons() == (0, 1)  # approved without a date: the CM schedules it once dated

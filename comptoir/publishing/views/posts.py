@@ -222,7 +222,11 @@ def _editor_context(request, membership, post: Post | None, submitted: dict | No
         "time_zone": request.user.time_zone,
     }
     if post is not None:
+        needs_approval, is_approved = (posts.optional_part("approvals", name) for name in ("needs_approval", "is_approved"))
         ctx.update({
+            # With approval stages, a post is scheduled once approved (the approval panel sends it for approval).
+            "needs_approval": bool(needs_approval and needs_approval(workspace)),
+            "approved": is_approved(post) if is_approved else True,
             "versions": list(post.versions.select_related("created_by")[:50]),
             "comments": list(post.comments.select_related("author")),
             "can_submit": posts.optional_part("approvals", "do_submit") is not None,
