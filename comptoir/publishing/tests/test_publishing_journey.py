@@ -85,7 +85,8 @@ def test_a_request_becomes_a_post_approved_and_published_on_two_peers(
     page.get_by_test_id("save-post").click()
     expect(page.get_by_test_id("post-status")).to_be_visible()
     expect(page.get_by_test_id("form-errors")).to_have_count(0)
-    page.get_by_test_id("submit-post").click()
+    expect(page.get_by_test_id("schedule-post")).to_have_count(0)  # approval first
+    page.get_by_test_id("approval").get_by_test_id("submit-approval").click()
     expect(page.get_by_test_id("approval-status")).to_contain_text("Direction de la communication")
     post.refresh_from_db()
     assert post.status == Post.Status.IN_REVIEW and post.publish_at == publish_at
