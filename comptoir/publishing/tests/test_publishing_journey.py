@@ -157,6 +157,9 @@ def test_a_request_becomes_a_post_approved_and_published_on_two_peers(
     page.get_by_test_id("bell-items").get_by_role("link").filter(has_text=published_label).first.click()
     expect(page).to_have_url(re.compile(rf"/w/velo/publishing/requests/{content_request.pk}/$"))
     expect(page.get_by_test_id("request-status")).to_have_text(published_label)
+    shared = page.get_by_test_id("published-links").get_by_role("link")  # where to find (and share) it
+    expect(shared).to_have_count(2)
+    assert sorted(shared.evaluate_all("els => els.map(e => e.getAttribute('href'))")) == sorted(remote.values())
     content_request.refresh_from_db()
     assert content_request.status == ContentRequest.Status.PUBLISHED
     assert page.console_errors == []
