@@ -102,6 +102,7 @@ def test_a_request_becomes_a_post_approved_and_published_on_two_peers(
     expect(awaiting).to_be_visible()
     awaiting.get_by_test_id("approve").click()
     expect(page.get_by_test_id("awaiting-empty")).to_be_visible()
+    expect(page.locator(".alert-success")).to_contain_text(publish_at.strftime("%H:%M"))  # told when it goes out
     post.refresh_from_db()
     assert post.status == Post.Status.SCHEDULED
     assert set(post.variants.values_list("state", flat=True)) == {Variant.State.SCHEDULED}
@@ -120,6 +121,8 @@ def test_a_request_becomes_a_post_approved_and_published_on_two_peers(
     remote = {v.network: v.remote_url for v in post.variants.all()}
     assert remote["mastodon"] and remote["matrix"].startswith("https://matrix.to/#/")
     assert published[0]["id"] == post.variants.get(network="mastodon").remote_id
+    assert remote["mastodon"] == published[0]["url"]  # the links below lead to the posts the peers hold
+    assert remote["matrix"].endswith(post.variants.get(network="matrix").remote_id.split("/")[-1])
 
     # 5. The CM's calendar shows it published, with a link to each remote post; the post page too; the request is
     # published on the board and for the contributor.
