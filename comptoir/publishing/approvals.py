@@ -26,7 +26,7 @@ from comptoir.workspaces.actions import check_perm
 from comptoir.workspaces.models import Membership
 from comptoir.workspaces.notifications import notify
 
-from .models import Approval, ApprovalStage, Post, PostVersion
+from .models import Approval, ApprovalStage, MediaAsset, Post, PostVersion
 
 NAME_MAX = 120
 COMMENT_MAX = 5000
@@ -114,7 +114,10 @@ FIELD_LABELS = {"master_text": gettext_lazy("Text"), "title": gettext_lazy("Inte
                 "text": gettext_lazy("Text"), "variants": gettext_lazy("Variant"), "publish_at": gettext_lazy("Date"),
                 "network": gettext_lazy("Network"), "content_warning": gettext_lazy("Content warning"),
                 "alt_text": gettext_lazy("Alt text"), "media": gettext_lazy("Media"),
-                "alternates": gettext_lazy("Other texts")}
+                "alternates": gettext_lazy("Other texts"), "visibility": gettext_lazy("Visibility"),
+                "options": gettext_lazy("Options")}
+# In a version's snapshot, what identifies a channel's version (its name heads its lines instead).
+HIDDEN_KEYS = {"channel", "channel_label", "network"}
 
 
 def _label(path: str) -> str:
@@ -139,9 +142,28 @@ def _flatten(content, prefix: str = "") -> list[str]:
             lines += _flatten(value, f"{prefix}{n}.")
     else:
         text = "" if content is None else str(content)
+        if not text.strip():
+            return []  # an empty field says nothing (a field emptied shows as its old value removed)
         label = _label(prefix)
         parts = text.splitlines() or [""]
         lines += [f"{label}: {part}" for part in parts]
+    return lines
+
+
+def _lines(content: dict, media_names: dict[int, str]) -> list[str]:
+    """A version's snapshot as the lines an approver reads: each channel's version under the channel's name, its
+    media by file name, no internal id and no empty field."""
+    content = dict(content or {})
+    variants = content.pop("variants", None) or []
+    lines = _flatten({k: v for k, v in content.items() if k not in HIDDEN_KEYS})
+    for n, variant in enumerate(variants, start=1):
+        if not isinstance(variant, dict):
+            continue
+        name = str(variant.get("channel_label") or variant.get("network") or f"{FIELD_LABELS['variants']} {n}")
+        rest = {k: v for k, v in variant.items() if k not in HIDDEN_KEYS}
+        if isinstance(rest.get("media"), list):
+            rest["media"] = [media_names.get(m, m) for m in rest["media"]]
+        lines += [f"{name} · {line}" for line in _flatten(rest)]
     return lines
 
 
@@ -153,11 +175,14 @@ def version_diff(post: Post) -> list[tuple[str, str]]:
     current = versions.get(post.version)
     if current is None:
         return []
-    old = _flatten(versions.get(last, {})) if last and last != post.version else []
     if last == post.version:
         return []
+    media = {m for content in versions.values() for v in (content or {}).get("variants") or [] if isinstance(v, dict)
+             for m in v.get("media") or [] if isinstance(m, int)}
+    names = dict(MediaAsset.objects.filter(workspace_id=post.workspace_id, pk__in=media).values_list("pk", "filename"))
+    old = _lines(versions.get(last, {}), names) if last else []
     rows = []
-    for line in difflib.ndiff(old, _flatten(current)):
+    for line in difflib.ndiff(old, _lines(current, names)):
         if line.startswith(("+ ", "- ", "  ")):
             rows.append((line[0], line[2:]))
     return rows

@@ -283,3 +283,24 @@ def test_the_approvers_get_an_email_in_their_language(workspace, cm, owner, anal
     message = email.message_from_bytes(envelope.content, policy=email.policy.default)
     assert "Annonce AG" in message["Subject"] and "awaits your approval" in message["Subject"]
     assert "https://comptoir.example/" in message.get_body().get_content()
+
+
+def test_what_the_approver_reads_names_channels_and_media_never_ids_or_empty_fields(workspace, cm, owner, circuit):
+    from comptoir.publishing import posts
+    from comptoir.publishing.models import MediaAsset
+
+    from .requestdata import channel
+
+    masto = channel(workspace, label="Mastodon des Amis")
+    poster = MediaAsset.objects.create(workspace=workspace, file="media/x/affiche.png", filename="affiche.png",
+                                       kind=MediaAsset.Kind.IMAGE, content_type="image/png", size=1200, alt_text="Affiche")
+    p = posts.do_save_post(membership_of(cm, workspace), None, {
+        "master_text": "Atelier samedi", "variants": [{"channel": masto.pk, "text": "Atelier samedi, version Mastodon",
+                                                       "media": [poster.pk]}]})
+    approvals.do_submit(membership_of(cm, workspace), p)
+    with translation.override("en"):
+        lines = [line for _op, line in approvals.version_diff(Post.objects.get(pk=p.pk))]
+    assert "Text: Atelier samedi" in lines
+    assert "Mastodon des Amis · Text: Atelier samedi, version Mastodon" in lines
+    assert "Mastodon des Amis · Media 1: affiche.png" in lines
+    assert not [line for line in lines if line.endswith(": ") or "channel" in line or line.endswith(f": {masto.pk}")], lines

@@ -222,3 +222,45 @@ def test_the_counters_take_a_1_mb_text_and_garbage_without_failing(as_user, cm, 
     response = client.post(url, {"channels": ["abc", str(other_channel.pk), "9" * 30], "post": "<b>",
                                  f"media_{mastodon.pk}": ["x", "-1"]})
     assert response.status_code == 200 and f"counter-{other_channel.pk}" not in response.content.decode()
+
+
+def test_a_post_keeps_its_published_request_when_the_editor_saves_it(as_user, cm, save, workspace, contributor, mastodon):
+    # A request can have several posts: once the first is out the request is published, and the editor's request
+    # list (open requests only) must still offer the one the post belongs to, or saving the page unlinks it.
+    from comptoir.publishing.models import ContentRequest
+
+    from .requestdata import submit
+
+    request = submit(contributor, workspace, title="Portes ouvertes de l’atelier")
+    ContentRequest.objects.filter(pk=request.pk).update(status=ContentRequest.Status.PUBLISHED)
+    post = save(None, master_text="Deuxième annonce", request=request.pk)
+    client = as_user(cm)
+    page = client.get(_url("publishing_post", post.pk)).content.decode()
+    assert f'<option value="{request.pk}" selected>Portes ouvertes de l’atelier</option>' in page
+
+    client.post(_url("publishing_post", post.pk), _form([mastodon], master_text="Deuxième annonce, corrigée",
+                                                        request=str(request.pk)))
+    post.refresh_from_db()
+    assert (post.master_text, post.request_id) == ("Deuxième annonce, corrigée", request.pk)
+
+
+def test_the_page_offers_scheduling_once_approved_and_sending_for_approval_once(as_user, cm, owner, save, workspace,
+                                                                                 mastodon):
+    from comptoir.conftest import membership_of
+    from comptoir.publishing import approvals
+    from comptoir.publishing.models import ApprovalStage
+
+    post = save(None, master_text="Vélorution samedi", variants=[{"channel": mastodon.pk}])
+    client = as_user(cm)
+
+    def buttons() -> tuple[int, int]:
+        page = client.get(_url("publishing_post", post.pk)).content.decode()
+        return page.count(_url("publishing_post_submit", post.pk)), page.count('data-testid="schedule-post"')
+
+    assert buttons() == (0, 1)  # no approval stage: scheduled directly, nothing to send for approval
+    ApprovalStage.objects.create(workspace=workspace, name="Direction").approvers.add(owner)
+    assert buttons() == (1, 0)  # one way to send it for approval; scheduling would only be refused
+    approvals.do_submit(membership_of(cm, workspace), post)
+    assert buttons() == (0, 0)
+    approvals.do_decide(membership_of(owner, workspace), post, "approved", "")
+    assert buttons() == (0, 1)  # approved without a date: the CM schedules it once dated

@@ -202,3 +202,22 @@ def test_requests_finished_long_ago_leave_the_board(workspace, contributor, cm, 
     body = main_of(as_user(cm).get(url("publishing_board")))
     assert "Demande publiée hier" in body and "Vieille demande publiée" not in body
     assert as_user(cm).get(url("publishing_request", old.pk)).status_code == 200
+
+
+def test_the_requester_finds_where_the_request_was_published(as_user, workspace, contributor, cm):
+    from comptoir.publishing.models import Variant
+
+    r = submit(contributor, workspace, title="Bourse aux vélos")
+    masto = channel(workspace, label="Mastodon des Amis")
+    matrix = channel(workspace, network="matrix", handle="@velo:matrix.test", label="Salon Matrix")
+    post = requests.do_create_post(membership_of(cm, workspace), r)
+    other = Post.objects.create(workspace=workspace, master_text="Autre chose")  # not this request's
+    Variant.objects.create(post=post, channel=masto, network="mastodon", state=Variant.State.SENT,
+                           remote_url="https://masto.test/@velo/1", sent_at=timezone.now())
+    Variant.objects.create(post=post, channel=matrix, network="matrix", state=Variant.State.FAILED)
+    Variant.objects.create(post=other, channel=matrix, network="matrix", state=Variant.State.SENT,
+                           remote_url="https://matrix.to/#/!autre", sent_at=timezone.now())
+
+    page = as_user(contributor).get(url("publishing_request", r.pk)).content.decode()
+    assert 'href="https://masto.test/@velo/1"' in page and "Mastodon des Amis" in page
+    assert "matrix.to" not in page  # neither the failed version nor another post's

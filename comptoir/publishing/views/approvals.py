@@ -6,6 +6,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -138,7 +140,13 @@ def post_decide(request, slug, post_id):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, _("Approved.") if decision == "approved" else _("Changes requested: the author is told."))
+        post.refresh_from_db(fields=["status", "publish_at"])
+        if decision == "approved" and post.status == Post.Status.SCHEDULED and post.publish_at:
+            # The last approval armed it: say when it goes out, the approver's next question.
+            messages.success(request, _("Approved: the post goes out on %(when)s.") % {
+                "when": date_format(timezone.localtime(post.publish_at), "DATETIME_FORMAT")})
+        else:
+            messages.success(request, _("Approved.") if decision == "approved" else _("Changes requested: the author is told."))
     return redirect(_next(request, reverse("publishing_approvals_awaiting", args=[slug])))
 
 

@@ -212,8 +212,7 @@ def _editor_context(request, membership, post: Post | None, submitted: dict | No
         "publish_at_value": (submitted or {}).get("publish_at") if submitted else (
             timezone.localtime(post.publish_at).strftime("%Y-%m-%dT%H:%M") if post and post.publish_at else ""),
         "campaigns": Campaign.objects.filter(workspace=workspace, archived_at__isnull=True),
-        "requests": ContentRequest.objects.filter(workspace=workspace).exclude(
-            status__in=[ContentRequest.Status.DECLINED, ContentRequest.Status.PUBLISHED])[:200],
+        "requests": _request_choices(workspace, post),
         "library": MediaAsset.objects.filter(workspace=workspace, archived_at__isnull=True)[:LIBRARY_SIZE],
         "hashtags": editor.hashtag_suggestions(workspace, text or ""),
         "visibilities": [("", _("Default")), ("public", _("Public")), ("unlisted", _("Unlisted")),
@@ -223,7 +222,11 @@ def _editor_context(request, membership, post: Post | None, submitted: dict | No
         "time_zone": request.user.time_zone,
     }
     if post is not None:
+        needs_approval, is_approved = (posts.optional_part("approvals", name) for name in ("needs_approval", "is_approved"))
         ctx.update({
+            # With approval stages, a post is scheduled once approved (the approval panel sends it for approval).
+            "needs_approval": bool(needs_approval and needs_approval(workspace)),
+            "approved": is_approved(post) if is_approved else True,
             "versions": list(post.versions.select_related("created_by")[:50]),
             "comments": list(post.comments.select_related("author")),
             "can_submit": posts.optional_part("approvals", "do_submit") is not None,
@@ -234,6 +237,17 @@ def _editor_context(request, membership, post: Post | None, submitted: dict | No
             **{key: _partial(name) for key, name in OPTIONAL_PARTIALS.items()},
         })
     return ctx
+
+
+def _request_choices(workspace, post: Post | None) -> list[ContentRequest]:
+    """The open requests a post may answer, and always the post's own (published or declined since): a choice the
+    list lacks would be posted empty and unlink the post from its request."""
+    rows = list(ContentRequest.objects.filter(workspace=workspace).exclude(
+        status__in=[ContentRequest.Status.DECLINED, ContentRequest.Status.PUBLISHED]).exclude(
+        pk=post.request_id if post is not None and post.request_id else None)[:200])
+    if post is not None and post.request is not None:
+        rows.insert(0, post.request)
+    return rows
 
 
 def _series(post: Post) -> dict | None:

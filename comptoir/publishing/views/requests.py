@@ -21,7 +21,7 @@ from comptoir.workspaces import roles
 from comptoir.workspaces.access import get_membership
 
 from .. import requests as actions
-from ..models import ContentRequest, RequestAttachment
+from ..models import ContentRequest, RequestAttachment, Variant
 
 Status = ContentRequest.Status
 COLUMN_SIZE = 30
@@ -133,6 +133,10 @@ def _detail_context(membership, content_request) -> dict:
         "attachments": list(content_request.attachments.all()),
         "channels": list(content_request.channels.all()),
         "links": content_request.links.split(),
+        # Where its posts went out: what the requester wants to see (and share) once it is published.
+        "published": list(Variant.objects.filter(
+            post__request=content_request, post__workspace=workspace, state=Variant.State.SENT).exclude(
+            remote_url="").select_related("channel").order_by("sent_at", "pk")[:50]),
         "statuses": [(s, Status(s).label) for s in actions.BOARD if s != Status.DECLINED],
         "max_files": actions.MAX_ATTACHMENTS, "max_mb": actions.ATTACHMENT_MAX_BYTES // (1024 * 1024),
     }
