@@ -187,9 +187,7 @@ def on_too_big(request, exc):
 @api.exception_handler(UploadTooLarge)
 def on_upload_too_large(request, exc):
     # A file passed its limit while the form was read (comptoir/uploads.py): its field and the limit.
-    response = _error(request, 413, exc.message(), exc.field)
-    response["Connection"] = "close"
-    return response
+    return _error(request, 413, exc.message(), exc.field)
 
 
 @api.exception_handler(TokenThrottled)

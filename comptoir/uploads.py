@@ -17,6 +17,7 @@ Two guards (the views keep their own, finer checks):
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.files.uploadhandler import MemoryFileUploadHandler, TemporaryFileUploadHandler
@@ -151,8 +152,9 @@ class CappedUploadHandler(_Capped, TemporaryFileUploadHandler):
     """Larger ones: streamed to a temporary file, stopped (and the file deleted) once past the cap."""
 
 
-def too_large_response(request, message: str, *, field: str | None = None, status: int = 413) -> HttpResponse:
-    """The 413 (or 411) answer given before any view: JSON under /api/, a page elsewhere, in the person's language.
+def too_large_response(request, message: str | Callable[[], str], *, field: str | None = None, status: int = 413) -> HttpResponse:
+    """The 413 (or 411) answer given before any view: JSON under /api/, a page elsewhere, in the person's language
+    (``message`` may be a callable, called once that language is active).
 
     It runs before the language and session middlewares: the API speaks the token owner's language, a page the one
     of the language cookie or the browser.
@@ -167,6 +169,7 @@ def too_large_response(request, message: str, *, field: str | None = None, statu
         with translation.override(translation.get_language_from_request(request)):
             text = message() if callable(message) else message
             html = loader.render_to_string("errors/413.html", {"message": text, "status": status})
-        response = HttpResponse(html, status=status)
-    response["Connection"] = "close"  # the rest of the body is not read: do not reuse the connection
+            response = HttpResponse(html, status=status)
+    # No "Connection: close" here: WSGI forbids hop-by-hop headers (runserver asserts); the server deals with the
+    # unread rest of the body (gunicorn closes or discards it, without writing it anywhere).
     return response

@@ -91,7 +91,7 @@ def test_a_declared_body_over_the_largest_upload_is_refused_unread_with_a_page(a
     html = response.content.decode()
     # In French (the default language: no cookie, no Accept-Language), naming the limit: 500 MB of video.
     assert 'data-testid="too-large"' in html and size(500 * 1024 * 1024) in html and 'lang="fr"' in html
-    assert response["Connection"] == "close"
+    assert "Connection" not in response  # a hop-by-hop header: WSGI servers refuse it from the application
     assert not MediaAsset.objects.exists()
 
 
@@ -109,6 +109,26 @@ def test_a_declared_body_over_the_largest_upload_gets_json_under_the_api(workspa
     assert response.status_code == 413
     body = json.loads(response.content)
     assert body["field"] is None and size(500 * 1024 * 1024) in body["message"]  # the token owner's: French
+
+
+@pytest.mark.parametrize(("path", "content_type"), [(MEDIA_PAGE, "text/plain"), ("/hooks/webhook/1/", "application/json"),
+                                                    ("/login/", "application/x-www-form-urlencoded")])
+def test_any_body_declared_over_the_cap_is_refused_first_whatever_its_type_or_path(client, db, path, content_type):
+    """The middleware's own check: before the session, the log-in check, CSRF or a webhook's signature."""
+    response = client.generic("POST", path, b"x", content_type=content_type, **{
+        "CONTENT_LENGTH": str(uploads.max_request_bytes() + 1), "wsgi.input": CountingInput(explode=True)})
+
+    assert response.status_code == 413
+
+
+def test_a_parser_without_the_middleware_still_refuses_a_declared_body_over_the_cap(rf):
+    """The handlers' own check (a form read by code the middleware did not see first): raised before reading."""
+    request = rf.generic("POST", MEDIA_PAGE, b"x", content_type=MULTIPART_CONTENT, **{
+        "CONTENT_LENGTH": str(uploads.max_request_bytes() + 1), "wsgi.input": CountingInput(explode=True)})
+
+    with pytest.raises(uploads.UploadTooLarge) as refused:
+        request.POST  # noqa: B018
+    assert refused.value.field is None and refused.value.limit == uploads.max_upload_bytes()
 
 
 def test_the_margin_lets_a_largest_upload_and_its_form_through(as_user, cm):
