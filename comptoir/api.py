@@ -20,6 +20,7 @@ from ninja.security import HttpBearer
 
 from comptoir.errors import api_error, status_message
 from comptoir.lib.sanitize import clean_data
+from comptoir.uploads import UploadTooLarge
 from comptoir.workspaces import actions, throttle
 from comptoir.workspaces.models import ApiToken
 
@@ -181,6 +182,12 @@ def on_unauthenticated(request, exc):
 def on_too_big(request, exc):
     return _error(request, 413, _("The request body is too large: at most %(size)s.") % {
         "size": filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)})
+
+
+@api.exception_handler(UploadTooLarge)
+def on_upload_too_large(request, exc):
+    # A file passed its limit while the form was read (comptoir/uploads.py): its field and the limit.
+    return _error(request, 413, exc.message(), exc.field)
 
 
 @api.exception_handler(TokenThrottled)

@@ -266,6 +266,8 @@ SECURE_HSTS_SECONDS = (
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("COMPTOIR_HSTS_INCLUDE_SUBDOMAINS")
 SECURE_HSTS_PRELOAD = env_bool("COMPTOIR_HSTS_PRELOAD")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Django's two handlers, each stopping a file once it passes the limit of where it is sent (comptoir/uploads.py).
+FILE_UPLOAD_HANDLERS = ["comptoir.uploads.CappedMemoryUploadHandler", "comptoir.uploads.CappedUploadHandler"]
 
 
 def _trusted_proxies():

@@ -20,8 +20,8 @@ from comptoir.errors import ApiError, api_responses
 from comptoir.workspaces import audit, roles
 from comptoir.workspaces.models import Membership
 
-from .. import posts, recurring
-from ..models import MAX_TEXT_LENGTH, Post, Variant
+from .. import delivery, posts, recurring
+from ..models import MAX_TEXT_LENGTH, DeliveryAttempt, Post, Variant
 
 router = Router(tags=["publishing"])
 
@@ -73,7 +73,10 @@ class PostIn(Schema):
         "One per channel; when given, it replaces the post's set of variants."))
 
 
-class VariantOut(Schema):
+class PostVariantOut(Schema):
+    """A post's version for one channel, with its delivery (named apart from the calendar's ``VariantOut``: one
+    OpenAPI component per name)."""
+
     id: int
     channel: int | None
     network: str
@@ -84,9 +87,36 @@ class VariantOut(Schema):
     media: list[int]
     options: dict
     alternates: list[str] = Field(description="Evergreen: the other texts used in turn by the next occurrences.")
-    state: str = Field(description="pending, scheduled, claimed, sent, failed, unknown, late or cancelled.")
+    state: str = Field(description=(
+        "Delivery: pending (not scheduled), scheduled (waiting for ``due_at``; with ``attempts`` > 0 it waits for its "
+        "next try), claimed (being sent), sent, failed, unknown (the network did not say: check it, then retry or "
+        "mark it published), late (not sent: past ``not_after``) or cancelled."))
+    attempts: int = Field(description="Tries since it was last armed.")
+    due_at: datetime | None = Field(description="When it goes out next (publication date, then retry times).")
+    not_after: datetime | None = Field(description="Past this time it is not sent any more (lateness limit).")
+    sent_at: datetime | None
+    remote_id: str = Field(description="The post's id on the network, once sent.")
     remote_url: str
-    error: str
+    error: str = Field(description="Why the last try failed, in the token owner's language (empty: no error).")
+    error_at: datetime | None
+
+
+class DeliveryAttemptOut(Schema):
+    variant: int
+    attempt_id: str = Field(description="Also the idempotency key's suffix: one per try, never re-used.")
+    started_at: datetime
+    finished_at: datetime | None
+    outcome: str = Field(description="running, sent, found (already published), retry, failed or unknown.")
+    remote_id: str
+    error: str = Field(description="What the network answered, in the token owner's language (empty: nothing).")
+
+
+class MarkPublishedIn(Schema):
+    # Typed loosely on purpose: the action checks it (one code path with the delivery page) and a refusal is a 400
+    # naming ``url``; the documented type is the one below.
+    url: Any = Field(None, description="Optional: the address of the post on the network (http or https).",
+                     json_schema_extra={"type": ["string", "null"], "format": "uri",
+                                        "maxLength": delivery.MAX_URL_LENGTH})
 
 
 class PostOut(Schema):
@@ -106,7 +136,7 @@ class PostOut(Schema):
     repeat_until: date | None
     repeat_of: int | None = Field(description="The first post of the evergreen series this one is an occurrence of.")
     occurrence: int = Field(description="0 for the first post of a series, then 1, 2…")
-    variants: list[VariantOut]
+    variants: list[PostVariantOut]
 
 
 class ProblemOut(Schema):
@@ -156,7 +186,16 @@ def _variant_out(v: Variant) -> dict:
             "content_warning": v.content_warning, "visibility": v.visibility,
             "media": [vm.asset_id for vm in v.variantmedia_set.all()], "options": v.options or {},
             "alternates": [a for a in (v.alternates or []) if isinstance(a, str)], "state": v.state,
-            "remote_url": v.remote_url, "error": str(v.error) if v.error_code else ""}
+            "attempts": v.attempts, "due_at": v.due_at, "not_after": v.not_after, "sent_at": v.sent_at,
+            "remote_id": v.remote_id, "remote_url": v.remote_url,
+            # Stored as a message code and its values: rendered now, in the token owner's language (as the pages do).
+            "error": str(v.error) if v.error_code else "", "error_at": v.error_at}
+
+
+def _attempt_out(a: DeliveryAttempt) -> dict:
+    return {"variant": a.variant_id, "attempt_id": a.attempt_id, "started_at": a.started_at,
+            "finished_at": a.finished_at, "outcome": a.outcome, "remote_id": a.remote_id,
+            "error": str(a.error) if a.error_code else ""}
 
 
 def _post_out(p: Post) -> dict:
@@ -318,3 +357,45 @@ def submit_post(request, slug: Slug, post_id: RowId):
     with audit.via("api"):
         do_submit(membership, post)
     return _post_out(_with_variants(Post.objects.filter(pk=post.pk)).get())
+
+
+def _variant(membership: Membership, post_id: int, variant_id: int) -> Variant:
+    """The variant ``variant_id`` of the post ``post_id`` in the token's workspace: otherwise 404."""
+    return get_object_or_404(Variant.objects.select_related("post", "post__workspace", "channel"), pk=variant_id,
+                             post_id=post_id, post__workspace=membership.workspace)
+
+
+def _post_with_variants(post_id: int) -> dict:
+    return _post_out(_with_variants(Post.objects.filter(pk=post_id)).get())
+
+
+@router.get("/{slug}/posts/{post_id}/deliveries", response=api_responses({200: list[DeliveryAttemptOut]}),
+            summary="Every try at sending the post's variants, oldest first")
+def list_deliveries(request, slug: Slug, post_id: RowId):
+    membership = _membership(request, slug, roles.VIEW_PUBLISHING)
+    post = _post(membership, post_id)
+    attempts = DeliveryAttempt.objects.filter(variant__post=post).order_by("started_at", "pk")
+    return [_attempt_out(a) for a in attempts]
+
+
+@router.post("/{slug}/posts/{post_id}/variants/{variant_id}/retry", response=_may_refuse({200: PostOut}),
+             summary="Send a variant again now (after a failure, lateness, or an unknown outcome checked as not sent)")
+def retry_variant(request, slug: Slug, post_id: RowId, variant_id: RowId):
+    membership = _membership(request, slug, roles.MANAGE_PUBLISHING)
+    variant = _variant(membership, post_id, variant_id)
+    with audit.via("api"):
+        delivery.do_retry(membership, variant)
+    return _post_with_variants(variant.post_id)
+
+
+@router.post("/{slug}/posts/{post_id}/variants/{variant_id}/published", response=api_responses({200: PostOut}, body=True),
+             summary="Settle an unknown outcome: the variant is on the network (its address optional)")
+def mark_variant_published(request, slug: Slug, post_id: RowId, variant_id: RowId, payload: MarkPublishedIn | None = None):
+    membership = _membership(request, slug, roles.MANAGE_PUBLISHING)
+    variant = _variant(membership, post_id, variant_id)
+    url = payload.url if payload is not None else None
+    if url is not None and not isinstance(url, str):
+        raise ValidationError({"url": _("Enter the address of the post on the network, starting with https://.")})
+    with audit.via("api"):
+        delivery.do_mark_published(membership, variant, url or "")
+    return _post_with_variants(variant.post_id)
