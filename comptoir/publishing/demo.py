@@ -247,6 +247,7 @@ def _own_history(workspace, spec, now: datetime) -> int:
     from comptoir.connectors.base import Author, FetchedItem, ItemKind
     from comptoir.stream.ingest import store_fetched
     from comptoir.stream.models import Item, Source
+    from comptoir.stream.tasks import analyse_items
 
     rng = random.Random(f"{workspace.slug}-history")  # noqa: S311 (demo figures)
     tz = ZoneInfo(workspace.time_zone or "Europe/Paris")
@@ -278,8 +279,9 @@ def _own_history(workspace, spec, now: datetime) -> int:
                                        text=rng.choice(texts), language=channel.language, published_at=when,
                                        engagement=_engagement(rng, likes)))
         result = store_fetched(source, fetched)
-        # The team's own posts need no review.
+        # The team's own posts need no review; they are read like every message of the Fil.
         Item.objects.filter(pk__in=result.item_ids).update(reviewed=True, reviewed_at=now)
+        analyse_items.call(result.item_ids, fast=True)
         brought += result.created
     return brought
 

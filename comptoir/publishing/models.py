@@ -283,8 +283,9 @@ class Variant(models.Model):
 
 class VariantMedia(models.Model):
     variant = models.ForeignKey(Variant, on_delete=models.CASCADE)
-    # A media file in use cannot be deleted from the library (archive it instead).
-    asset = models.ForeignKey(MediaAsset, on_delete=models.PROTECT)
+    # A media file in use cannot be deleted from the library (archive it instead); deleting the whole workspace
+    # takes both along (RESTRICT, not PROTECT).
+    asset = models.ForeignKey(MediaAsset, on_delete=models.RESTRICT)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

@@ -172,7 +172,7 @@ def test_send_now_on_a_removed_channel_asks_to_reconnect_it(as_user, cm, workspa
 
     variant.refresh_from_db()
     assert variant.state == State.FAILED
-    assert any("removed" in str(m) for m in response.context["messages"])
+    assert any("retiré" in str(m) for m in response.context["messages"])  # in the CM's French
 
 
 @pytest.mark.parametrize("path", ["/w/velo/publishing/variants/abc/retry/", "/w/velo/publishing/variants/-1/retry/",
