@@ -256,7 +256,7 @@ def do_decide(membership: Membership, post: Post, decision, comment="") -> Appro
     if post.workspace_id != membership.workspace_id:
         raise PermissionDenied
     decision, comment = check_decision(decision, comment)
-    post = Post.objects.select_for_update().select_related("workspace", "current_stage").get(pk=post.pk)
+    post = Post.objects.select_for_update(of=("self",)).select_related("workspace", "current_stage").get(pk=post.pk)
     if post.status != Post.Status.IN_REVIEW:
         raise ValidationError(_("This post does not await approval (anymore)."))
     if not can_decide(membership, post):
