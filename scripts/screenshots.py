@@ -30,7 +30,7 @@ def main(base: str) -> None:
             page.goto("/w/velo-lyon/stream/")
             page.screenshot(path=OUT / f"stream-fr{suffix}.png", full_page=width < 1000)
             # The split view: the message that asks about the workshop, opened beside the list.
-            page.get_by_test_id("stream-items").locator("li", has_text="atelier de réparation").locator("a").click()
+            page.get_by_test_id("stream-items").locator("li", has_text="atelier de réparation").first.locator("a").first.click()
             page.get_by_test_id("detail").get_by_test_id("labels").wait_for()
             page.screenshot(path=OUT / f"stream-selected-fr{suffix}.png", full_page=width < 1000)
             page.goto("/w/velo-lyon/stream/?q=VÉLO")
