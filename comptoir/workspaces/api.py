@@ -2,8 +2,6 @@
 
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema, Status
@@ -12,6 +10,7 @@ from comptoir.errors import api_responses
 from comptoir.lib.urls import public_url
 
 from . import actions, audit, roles
+from .access import get_token_membership
 from .models import Channel, Membership
 
 router = Router(tags=["workspaces"])
@@ -113,15 +112,7 @@ class AuditFilters(Schema):
 
 
 def _membership(request, slug: str, perm: str = roles.VIEW_WORKSPACE) -> Membership:
-    token = request.auth
-    if slug != token.workspace.slug:
-        raise Http404
-    membership = Membership.objects.select_related("workspace", "user").filter(workspace=token.workspace, user=token.user).first()
-    if membership is None:
-        raise Http404
-    if not roles.has_perm(membership.role, perm):
-        raise PermissionDenied(_("Your role in this workspace does not allow this."))
-    return membership
+    return get_token_membership(request, slug, perm)
 
 
 def _workspace_out(m: Membership) -> dict:

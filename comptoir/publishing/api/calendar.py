@@ -6,8 +6,7 @@ from __future__ import annotations
 import zoneinfo
 from datetime import date, datetime, timedelta
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema, Status
@@ -15,6 +14,7 @@ from ninja import Field, Path, Query, Router, Schema, Status
 from comptoir.errors import api_responses
 from comptoir.lib import timeutil
 from comptoir.workspaces import audit, roles
+from comptoir.workspaces.access import get_token_membership
 from comptoir.workspaces.models import Channel, Membership
 
 from .. import calendar, notabledates, planning
@@ -27,16 +27,7 @@ RowId = Path[int, {"ge": 1, "le": 2**63 - 1}]
 
 
 def _membership(request, slug: str, perm: str = roles.VIEW_PUBLISHING) -> Membership:
-    token = request.auth
-    if slug != token.workspace.slug:
-        raise Http404
-    membership = Membership.objects.select_related("workspace", "user").filter(workspace=token.workspace,
-                                                                              user=token.user).first()
-    if membership is None:
-        raise Http404
-    if not roles.has_perm(membership.role, perm):
-        raise PermissionDenied(_("Your role in this workspace does not allow this."))
-    return membership
+    return get_token_membership(request, slug, perm)
 
 
 class CalendarQuery(Schema):

@@ -5,7 +5,7 @@ Uploads are multipart (``file``, ``alt_text``, ``title``) and go through the sam
 
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -15,6 +15,7 @@ from ninja.files import UploadedFile
 
 from comptoir.errors import api_responses
 from comptoir.workspaces import audit, roles
+from comptoir.workspaces.access import get_token_membership
 from comptoir.workspaces.models import Membership
 
 from .. import media as actions
@@ -63,16 +64,7 @@ class MediaFilters(Schema):
 
 
 def _membership(request, slug: str, perm: str) -> Membership:
-    token = request.auth
-    if slug != token.workspace.slug:
-        raise Http404
-    membership = Membership.objects.select_related("workspace", "user").filter(
-        workspace=token.workspace, user=token.user).first()
-    if membership is None:
-        raise Http404
-    if not roles.has_perm(membership.role, perm):
-        raise PermissionDenied(_("Your role in this workspace does not allow this."))
-    return membership
+    return get_token_membership(request, slug, perm)
 
 
 def _asset(membership, asset_id) -> MediaAsset:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -18,6 +18,7 @@ from ninja import Field, Path, Query, Router, Schema, Status
 
 from comptoir.errors import ApiError, api_responses
 from comptoir.workspaces import audit, roles
+from comptoir.workspaces.access import get_token_membership
 from comptoir.workspaces.models import Membership
 
 from .. import delivery, posts, recurring
@@ -165,16 +166,7 @@ class ScheduleIn(Schema):
 
 
 def _membership(request, slug: str, perm: str) -> Membership:
-    token = request.auth
-    if slug != token.workspace.slug:
-        raise Http404
-    membership = Membership.objects.select_related("workspace", "user").filter(
-        workspace=token.workspace, user=token.user).first()
-    if membership is None:
-        raise Http404
-    if not roles.has_perm(membership.role, perm):
-        raise PermissionDenied(_("Your role in this workspace does not allow this."))
-    return membership
+    return get_token_membership(request, slug, perm)
 
 
 def _post(membership: Membership, post_id: int) -> Post:

@@ -3,14 +3,13 @@ Routes gathered by ``publishing/api/__init__.py``; the same actions as the pages
 
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext as _
 from ninja import Field, File, Path, Query, Router, Schema, Status, UploadedFile
 
 from comptoir.errors import api_responses
 from comptoir.workspaces import audit, roles
+from comptoir.workspaces.access import get_token_membership
 from comptoir.workspaces.models import Membership
 
 from .. import approvals
@@ -24,16 +23,7 @@ RowId = Path[int, {"ge": 1, "le": 2**63 - 1}]
 
 
 def _membership(request, slug: str, perm: str) -> Membership:
-    token = request.auth
-    if slug != token.workspace.slug:
-        raise Http404
-    membership = (Membership.objects.select_related("workspace", "user")
-                  .filter(workspace=token.workspace, user=token.user).first())
-    if membership is None:
-        raise Http404
-    if not roles.has_perm(membership.role, perm):
-        raise PermissionDenied(_("Your role in this workspace does not allow this."))
-    return membership
+    return get_token_membership(request, slug, perm)
 
 
 # Requests. ----------------------------------------------------------------------------------------------
