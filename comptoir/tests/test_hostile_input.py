@@ -21,6 +21,7 @@ from comptoir.connectors.webhook.client import sign
 from comptoir.stream import actions as stream_actions
 from comptoir.stream.ingest import store_fetched
 from comptoir.stream.models import Item, Source
+from comptoir.tests.publishing_world import publishing_world
 from comptoir.workspaces import actions
 from comptoir.workspaces.models import ApiToken, Invitation, Membership
 
@@ -46,7 +47,8 @@ def _routes():
 
 
 @pytest.fixture
-def world(workspace, owner, cm):
+def world(workspace, owner, cm, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
     member = membership_of(cm, workspace)
     csv = actions.do_connect_channel(member, network="csv", handle="Export", config={}, credentials={})
     hook = actions.do_connect_channel(member, network="webhook", handle="Formulaire", config={"name": "F"},
@@ -58,8 +60,10 @@ def world(workspace, owner, cm):
     invitation, raw = actions.do_invite(membership_of(owner, workspace), "nouvelle@asso.test", "analyst")
     token, _secret = actions.do_create_api_token(owner, workspace, "outil")
     view = stream_actions.do_save_view(membership_of(owner, workspace), "Réclamations", "complaint=complaint")
+    publishing = publishing_world(member, owner)
     return {
         **_listening_world(workspace, cm, Item.objects.get()),
+        **publishing, "cal/token": publishing["ical_token"],
         "view_id": view.pk, "uidb64": "MQ",
         "slug": "velo", "item_id": Item.objects.get().pk, "source_id": feed.pk, "channel_id": csv.pk,
         "member_id": Membership.objects.get(workspace=workspace, user__email__startswith="ines").pk,
@@ -88,14 +92,19 @@ def _listening_world(workspace, cm, item) -> dict:
 
 
 def _url(route: str, world: dict) -> str:
+    """The route with its parameters filled from ``world``: ``<name>`` (or ``(?P<name>…)`` in a regular expression)
+    by ``world["<first segment>/name"]`` when the name means something else there (``cal/token``), else ``world[name]``."""
     import re
 
     def fill(match):
-        name = match.group(2)
-        assert name in world, f"teach test_hostile_input how to fill <{name}> in {route}"
-        return str(world[name])
+        name = match.group(1) or match.group(3)
+        keys = [f"{route.split('/', 1)[0]}/{name}", name]
+        found = next((k for k in keys if k in world), None)
+        assert found, f"teach test_hostile_input how to fill <{name}> in {route}"
+        return str(world[found])
 
-    return "/" + re.sub(r"<(?:(\w+):)?(\w+)>", fill, route)
+    filled = re.sub(r"\(\?P<(\w+)>[^)]*\)|<(?:(\w+):)?(\w+)>", fill, route)
+    return "/" + filled.replace("^", "").replace("$", "")
 
 
 def _consume(response) -> None:
