@@ -33,7 +33,14 @@ KEYS = ["q", "source", "kind", "lang", "sentiment", "intent", "toxicity", "spam"
         "date_order", "text_column", "channel-label", "channel-language", "test", "old_password",
         "new_password1", "new_password2", "workspace", "save_account", "create_token", "streams", "hashtags",
         "topic", "reach", "color", "queries", "sources", "archived", "items", "add_query",
-        "csrfmiddlewaretoken"]
+        "csrfmiddlewaretoken",
+        # publishing's forms
+        "title", "master_text", "link", "publish_at", "campaign", "request", "repeat_every_weeks", "variants", "channel",
+        "channels", "alt_text", "approvers", "archive", "assignee", "body", "comment", "decision", "decline_reason",
+        "direction", "payload", "post", "priority_override", "priority_override_reason", "status", "url", "time",
+        "goal", "audience", "audience_detail", "key_message", "links", "deadline", "desired_at", "day", "note",
+        "every_year", "starts_on", "ends_on", "utm_campaign", "utm_medium", "utm_source", "add_utm", "shorten_links",
+        "start", "end", "month", "week", "view"]
 
 
 def _routes():
@@ -201,6 +208,22 @@ def test_an_invitation_page_with_a_hostile_token_is_a_404(world):
     for token in ("%00", "x%00y", "%ED%A0%80", "a" * 5000):
         assert Client().get(f"/invitations/{token}/").status_code == 404
     assert Invitation.objects.count() == 1
+
+
+def test_a_short_link_or_a_calendar_feed_with_a_hostile_code_is_a_404_and_counts_nothing(world):
+    from comptoir.publishing.ical import TOKEN_PREFIX
+    from comptoir.publishing.models import LinkClickDay
+
+    client = Client(HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0")  # a person: clicks count
+    for raw in ("%00", "x%00y", "%ED%A0%80", "a" * 5000, "%3Cscript%3E", "..%2F..%2Fetc", world["code"] + "%00"):
+        assert client.get(f"/l/{raw}").status_code == 404, raw
+        for token in (raw, TOKEN_PREFIX + raw, world["ical_token"] + raw):
+            assert client.get(f"/cal/{token}.ics").status_code == 404, token
+    assert not LinkClickDay.objects.exists()
+    assert client.get(f"/l/{world['code']}").status_code == 302
+    assert LinkClickDay.objects.get().clicks == 1
+    feed = client.get(f"/cal/{world['ical_token']}.ics")
+    assert feed.status_code == 200 and b"BEGIN:VCALENDAR" in feed.content
 
 
 def test_the_boundary_cleans_query_strings_forms_and_cookies_before_any_view(rf):
