@@ -141,12 +141,23 @@ def _schema_message(err: dict) -> str:
     return messages.get(kind, err.get("msg", ""))
 
 
+def _field_of(loc) -> str:
+    """The body or query field an error is about: its location without where it was (``body``, ``query``, ``path``)
+    nor the schema parameter it was read into (``payload``, ``filters``). Only those leading parts go: a field may
+    itself be called ``body`` (a comment's text)."""
+    parts = [str(p) for p in loc]
+    if parts[:1] and parts[0] in ("body", "query", "path"):
+        parts = parts[1:]
+    if parts[:1] and parts[0] in ("payload", "filters"):
+        parts = parts[1:]
+    return ".".join(parts)
+
+
 @api.exception_handler(NinjaValidationError)
 def on_schema_error(request, exc):
     errors = []
     for err in exc.errors:
-        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "payload", "query", "path", "filters")]
-        errors.append({"field": ".".join(loc) or None, "message": _schema_message(err)})
+        errors.append({"field": _field_of(err.get("loc", [])) or None, "message": _schema_message(err)})
     first = errors[0] if errors else {"field": None, "message": ""}
     if first["field"] is None and exc.errors and exc.errors[0].get("type") == "missing":
         return _error(request, 422, _("The request body is empty: send a JSON object."), None, errors)

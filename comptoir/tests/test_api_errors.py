@@ -11,6 +11,7 @@ from django.db import OperationalError, connection
 from django.test import Client
 
 from comptoir.conftest import membership_of
+from comptoir.tests.publishing_world import png_bytes, publishing_world
 from comptoir.workspaces import actions
 from comptoir.workspaces.models import Channel, Workspace
 
@@ -71,13 +72,21 @@ def test_every_route_declares_the_errors_it_can_give(db):
 
 
 @pytest.fixture
-def targets(workspace, other_workspace, owner, analyst, outsider):
+def targets(workspace, other_workspace, owner, analyst, outsider, settings, tmp_path):
+    """One of each object a path can name, in the workspace and in another one (publishing's made by its actions)."""
+    settings.MEDIA_ROOT = tmp_path / "media"
     mine = Channel.objects.create(workspace=workspace, network="rss", handle="https://velo.test/feed")
     theirs = Channel.objects.create(workspace=other_workspace, network="rss", handle="https://autre.test/feed")
     return {
-        "mine": {"slug": "velo", "member_id": membership_of(analyst, workspace).pk, "channel_id": mine.pk},
-        "theirs": {"slug": "autre", "member_id": membership_of(outsider, other_workspace).pk, "channel_id": theirs.pk},
+        "mine": {"slug": "velo", "member_id": membership_of(analyst, workspace).pk, "channel_id": mine.pk,
+                 **publishing_world(membership_of(owner, workspace), owner)},
+        "theirs": {"slug": "autre", "member_id": membership_of(outsider, other_workspace).pk, "channel_id": theirs.pk,
+                   **publishing_world(membership_of(outsider, other_workspace), outsider)},
     }
+
+
+def _id_keys(path: str) -> list[str]:
+    return re.findall(r"\{(\w+_id)\}", path)
 
 
 def _url(path: str, values: dict) -> str:
@@ -90,11 +99,37 @@ def _call(client, method, url, body=None, **kwargs):
     return getattr(client, method)(url, body, content_type="application/json", **kwargs)
 
 
-def _body_properties(doc: dict, op: dict) -> list[str]:
-    schema = op["requestBody"]["content"]["application/json"]["schema"]
+def _takes_json(op: dict) -> bool:
+    """The route reads a JSON body (the others are uploads, ``multipart/form-data``)."""
+    return "requestBody" in op and "application/json" in op["requestBody"]["content"]
+
+
+def _body_schema(doc: dict, op: dict) -> dict:
+    [schema] = [content["schema"] for content in op["requestBody"]["content"].values()]
     if "$ref" in schema:
         schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
-    return list(schema.get("properties", {}))
+    return schema
+
+
+def _declared_types(prop: dict) -> set[str]:
+    """The JSON types a body property's schema documents (``anyOf`` of a nullable field included)."""
+    found = set()
+    for part in [prop, *prop.get("anyOf", [])]:
+        kind = part.get("type", [])
+        found.update([kind] if isinstance(kind, str) else kind)
+    return found
+
+
+def _json_type(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    return {int: "integer", float: "number", str: "string", list: "array", dict: "object"}[type(value)]
+
+
+def _body_properties(doc: dict, op: dict) -> list[str]:
+    return list(_body_schema(doc, op).get("properties", {}))
 
 
 def test_ids_and_slugs_of_another_workspace_are_json_404_on_every_route(targets, owner, workspace):
@@ -104,7 +139,7 @@ def test_ids_and_slugs_of_another_workspace_are_json_404_on_every_route(targets,
         if "{" not in path:
             continue
         mixed = [{**targets["mine"], "slug": "autre"}] + [
-            {**targets["mine"], key: targets["theirs"][key]} for key in ("member_id", "channel_id") if "{" + key + "}" in path]
+            {**targets["mine"], key: targets["theirs"][key]} for key in _id_keys(path)]
         for values in mixed:
             body = b"{}" if "requestBody" in op else None
             assert_json_error(_call(client, method, _url(path, values), body), 404, 422)
@@ -117,7 +152,7 @@ def test_garbage_ids_in_the_path_are_json_4xx_on_every_route(targets, owner, wor
     for path, method, op in operations(openapi(client)):
         if "_id}" not in path:
             continue
-        values = {**targets["mine"], **{k: raw for k in ("member_id", "channel_id")}}
+        values = {**targets["mine"], **{k: raw for k in _id_keys(path)}}
         assert_json_error(_call(client, method, _url(path, values), b"{}" if "requestBody" in op else None))
 
 
@@ -127,13 +162,17 @@ def test_empty_or_malformed_bodies_are_json_4xx_on_every_route_that_takes_one(ta
     for path, method, op in operations(openapi(client)):
         if "requestBody" in op:
             data = assert_json_error(_call(client, method, _url(path, targets["mine"]), raw), 400, 422)
-            assert "JSON" in data["message"], data
+            if not _takes_json(op):  # an upload (multipart): the part it wants is named
+                assert data["field"], data
+            elif raw or op["requestBody"].get("required"):
+                assert "JSON" in data["message"], data
+            # else: no body at all where the body is optional; the route's own rule answers, as a JSON 4xx
 
 
 def test_bodies_that_are_not_objects_get_400_saying_so(targets, owner, workspace):
     client = token_client(owner, workspace)
     for path, method, op in operations(openapi(client)):
-        if "requestBody" in op:
+        if _takes_json(op):
             for raw in (b"[]", b"null", b"42"):
                 data = assert_json_error(_call(client, method, _url(path, targets["mine"]), raw), 400)
                 assert "objet JSON" in data["message"], data
@@ -143,7 +182,7 @@ def test_a_10_mb_body_is_json_413_on_every_route_that_takes_one(targets, owner, 
     client = token_client(owner, workspace)
     huge = json.dumps({"name": "x" * 10_000_000, "email": "a@b.fr", "role": "analyst"})
     for path, method, op in operations(openapi(client)):
-        if "requestBody" in op:
+        if _takes_json(op):  # uploads take larger bodies: their caps are test_upload_limits'.
             assert_json_error(_call(client, method, _url(path, targets["mine"]), huge), 413)
 
 
@@ -151,12 +190,15 @@ def test_wrong_types_in_every_body_field_are_json_4xx_naming_the_field(targets, 
     client = token_client(owner, workspace)
     doc = openapi(client)
     for path, method, op in operations(doc):
-        if "requestBody" not in op:
-            continue
+        if not _takes_json(op):
+            continue  # uploads: test_hostile_uploads_are_json_4xx_or_stored_clean
         for prop in _body_properties(doc, op):
+            declared = _declared_types(_body_schema(doc, op)["properties"][prop])
             for wrong in WRONG_TYPES:
                 if wrong is None and method == "patch":
                     continue  # null means "leave unchanged" in a partial update
+                if _json_type(wrong) in declared & {"null", "boolean"}:
+                    continue  # not a wrong type here: null where null is documented, true for a true/false field
                 response = _call(client, method, _url(path, targets["mine"]), json.dumps({prop: wrong}))
                 data = assert_json_error(response, 400, 422)
                 assert data["field"], (path, prop, wrong, data)
@@ -166,8 +208,8 @@ def test_html_and_script_strings_in_every_body_field_are_refused_or_kept_as_plai
     client = token_client(owner, workspace)
     doc = openapi(client)
     for path, method, op in operations(doc):
-        if "requestBody" not in op:
-            continue
+        if not _takes_json(op):
+            continue  # uploads: test_hostile_uploads_are_json_4xx_or_stored_clean
         for prop in _body_properties(doc, op):
             for text in HTML_STRINGS:
                 response = _call(client, method, _url(path, targets["mine"]), json.dumps({prop: text}))
@@ -176,6 +218,49 @@ def test_html_and_script_strings_in_every_body_field_are_refused_or_kept_as_plai
                     assert json.loads(response.content).get(prop) == text  # stored and returned verbatim, as data
                 else:
                     assert_json_error(response, 400, 422)
+
+
+def _hostile_parts(schema: dict) -> list[dict]:
+    """Multipart bodies for an upload route: no file, an empty one, a text that claims to be a PNG, a name full of
+    NUL and HTML; every text part hostile (NUL, HTML, 100,000 characters)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    def is_file(prop: dict) -> bool:
+        return prop.get("format") == "binary" or prop.get("items", {}).get("format") == "binary"
+
+    props = schema.get("properties", {})
+    files = [name for name, prop in props.items() if is_file(prop)]
+    texts = [name for name in props if name not in files]
+    bodies = []
+    for text in ("\x00<script>alert(1)</script>", "x" * 100_000):
+        bodies.append(dict.fromkeys(texts, text))
+        for name, content, kind in [("vide.png", b"", "image/png"), ("affiche.png", b"pas une image", "image/png"),
+                                    ("a\x00<img src=x onerror=alert(1)>.png", png_bytes(), "image/png")]:
+            bodies.append({**dict.fromkeys(texts, text),
+                           **{f: SimpleUploadedFile(name, content, content_type=kind) for f in files}})
+    return bodies
+
+
+def test_hostile_uploads_are_json_4xx_or_stored_clean(targets, owner, workspace):
+    from comptoir.publishing.models import MediaAsset, RequestAttachment
+
+    client = token_client(owner, workspace)
+    doc = openapi(client)
+    seen = 0
+    for path, method, op in operations(doc):
+        if "requestBody" not in op or _takes_json(op):
+            continue
+        for body in _hostile_parts(_body_schema(doc, op)):
+            response = getattr(client, method)(_url(path, targets["mine"]), body)
+            assert response["Content-Type"].startswith("application/json"), (path, response.status_code)
+            if response.status_code >= 400:
+                data = assert_json_error(response, 400, 413, 422)
+                assert data["field"], (path, data)
+        seen += 1
+    assert seen >= 2
+    for name in [*MediaAsset.objects.values_list("filename", "alt_text", "title"),
+                 *RequestAttachment.objects.values_list("filename", flat=True)]:
+        assert "\x00" not in str(name), name
 
 
 @pytest.mark.parametrize("query", ["limit=-1", "limit=abc", "limit=100000", "offset=-5", "action=" + "x" * 500,

@@ -21,6 +21,7 @@ from comptoir.connectors.webhook.client import sign
 from comptoir.stream import actions as stream_actions
 from comptoir.stream.ingest import store_fetched
 from comptoir.stream.models import Item, Source
+from comptoir.tests.publishing_world import publishing_world
 from comptoir.workspaces import actions
 from comptoir.workspaces.models import ApiToken, Invitation, Membership
 
@@ -32,7 +33,14 @@ KEYS = ["q", "source", "kind", "lang", "sentiment", "intent", "toxicity", "spam"
         "date_order", "text_column", "channel-label", "channel-language", "test", "old_password",
         "new_password1", "new_password2", "workspace", "save_account", "create_token", "streams", "hashtags",
         "topic", "reach", "color", "queries", "sources", "archived", "items", "add_query",
-        "csrfmiddlewaretoken"]
+        "csrfmiddlewaretoken",
+        # publishing's forms
+        "title", "master_text", "link", "publish_at", "campaign", "request", "repeat_every_weeks", "variants", "channel",
+        "channels", "alt_text", "approvers", "archive", "assignee", "body", "comment", "decision", "decline_reason",
+        "direction", "payload", "post", "priority_override", "priority_override_reason", "status", "url", "time",
+        "goal", "audience", "audience_detail", "key_message", "links", "deadline", "desired_at", "day", "note",
+        "every_year", "starts_on", "ends_on", "utm_campaign", "utm_medium", "utm_source", "add_utm", "shorten_links",
+        "start", "end", "month", "week", "view"]
 
 
 def _routes():
@@ -46,7 +54,8 @@ def _routes():
 
 
 @pytest.fixture
-def world(workspace, owner, cm):
+def world(workspace, owner, cm, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
     member = membership_of(cm, workspace)
     csv = actions.do_connect_channel(member, network="csv", handle="Export", config={}, credentials={})
     hook = actions.do_connect_channel(member, network="webhook", handle="Formulaire", config={"name": "F"},
@@ -58,8 +67,10 @@ def world(workspace, owner, cm):
     invitation, raw = actions.do_invite(membership_of(owner, workspace), "nouvelle@asso.test", "analyst")
     token, _secret = actions.do_create_api_token(owner, workspace, "outil")
     view = stream_actions.do_save_view(membership_of(owner, workspace), "Réclamations", "complaint=complaint")
+    publishing = publishing_world(member, owner)
     return {
         **_listening_world(workspace, cm, Item.objects.get()),
+        **publishing, "cal/token": publishing["ical_token"],
         "view_id": view.pk, "uidb64": "MQ",
         "slug": "velo", "item_id": Item.objects.get().pk, "source_id": feed.pk, "channel_id": csv.pk,
         "member_id": Membership.objects.get(workspace=workspace, user__email__startswith="ines").pk,
@@ -88,14 +99,19 @@ def _listening_world(workspace, cm, item) -> dict:
 
 
 def _url(route: str, world: dict) -> str:
+    """The route with its parameters filled from ``world``: ``<name>`` (or ``(?P<name>…)`` in a regular expression)
+    by ``world["<first segment>/name"]`` when the name means something else there (``cal/token``), else ``world[name]``."""
     import re
 
     def fill(match):
-        name = match.group(2)
-        assert name in world, f"teach test_hostile_input how to fill <{name}> in {route}"
-        return str(world[name])
+        name = match.group(1) or match.group(3)
+        keys = [f"{route.split('/', 1)[0]}/{name}", name]
+        found = next((k for k in keys if k in world), None)
+        assert found, f"teach test_hostile_input how to fill <{name}> in {route}"
+        return str(world[found])
 
-    return "/" + re.sub(r"<(?:(\w+):)?(\w+)>", fill, route)
+    filled = re.sub(r"\(\?P<(\w+)>[^)]*\)|<(?:(\w+):)?(\w+)>", fill, route)
+    return "/" + filled.replace("^", "").replace("$", "")
 
 
 def _consume(response) -> None:
@@ -192,6 +208,22 @@ def test_an_invitation_page_with_a_hostile_token_is_a_404(world):
     for token in ("%00", "x%00y", "%ED%A0%80", "a" * 5000):
         assert Client().get(f"/invitations/{token}/").status_code == 404
     assert Invitation.objects.count() == 1
+
+
+def test_a_short_link_or_a_calendar_feed_with_a_hostile_code_is_a_404_and_counts_nothing(world):
+    from comptoir.publishing.ical import TOKEN_PREFIX
+    from comptoir.publishing.models import LinkClickDay
+
+    client = Client(HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0")  # a person: clicks count
+    for raw in ("%00", "x%00y", "%ED%A0%80", "a" * 5000, "%3Cscript%3E", "..%2F..%2Fetc", world["code"] + "%00"):
+        assert client.get(f"/l/{raw}").status_code == 404, raw
+        for token in (raw, TOKEN_PREFIX + raw, world["ical_token"] + raw):
+            assert client.get(f"/cal/{token}.ics").status_code == 404, token
+    assert not LinkClickDay.objects.exists()
+    assert client.get(f"/l/{world['code']}").status_code == 302
+    assert LinkClickDay.objects.get().clicks == 1
+    feed = client.get(f"/cal/{world['ical_token']}.ics")
+    assert feed.status_code == 200 and b"BEGIN:VCALENDAR" in feed.content
 
 
 def test_the_boundary_cleans_query_strings_forms_and_cookies_before_any_view(rf):

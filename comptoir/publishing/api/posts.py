@@ -15,6 +15,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema, Status
+from pydantic import StrictInt
 
 from comptoir.errors import ApiError, api_responses
 from comptoir.workspaces import audit, roles
@@ -36,12 +37,12 @@ def _may_refuse(ok: dict) -> dict:
 
 
 class VariantIn(Schema):
-    channel: int = Field(..., ge=1, le=2**63 - 1, description="A channel of the workspace that can publish.")
+    channel: StrictInt = Field(..., ge=1, le=2**63 - 1, description="A channel of the workspace that can publish.")
     text: str | None = Field(None, max_length=MAX_TEXT_LENGTH, description="Empty: the post's master text.")
     title: str | None = Field(None, max_length=300, description="Discourse topic title, e-mail subject.")
     content_warning: str | None = Field(None, max_length=500)
     visibility: str | None = Field(None, max_length=20, description="public, unlisted, private or direct.")
-    media: list[int] | None = Field(None, max_length=posts.MAX_MEDIA, description="Ids from the workspace's media library.")
+    media: list[StrictInt] | None = Field(None, max_length=posts.MAX_MEDIA, description="Ids from the workspace's media library.")
     options: dict[str, Any] | None = Field(None, description="Network options, e.g. {\"to\": [\"a@b.example\"]} for e-mail.")
     # Typed loosely on purpose: the action checks it (one code path with the editor) and a refusal is a 400 naming
     # the field; the documented type is the one below.
@@ -56,8 +57,8 @@ class PostIn(Schema):
     title: str | None = Field(None, max_length=200, description="Internal title.")
     master_text: str | None = Field(None, max_length=MAX_TEXT_LENGTH)
     link: str | None = Field(None, max_length=2000)
-    campaign: int | None = Field(None, ge=1, le=2**63 - 1)
-    request: int | None = Field(None, ge=1, le=2**63 - 1)
+    campaign: StrictInt | None = Field(None, ge=1, le=2**63 - 1)
+    request: StrictInt | None = Field(None, ge=1, le=2**63 - 1)
     publish_at: str | None = Field(None, max_length=40, description=(
         "ISO 8601. Without an offset it is a wall time in the token owner's time zone; a time in the past or "
         "skipped by a daylight-saving change is refused."))

@@ -3,9 +3,12 @@ Routes gathered by ``publishing/api/__init__.py``; the same actions as the pages
 
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Field, File, Path, Query, Router, Schema, Status, UploadedFile
+from pydantic import StrictInt
 
 from comptoir.errors import api_responses
 from comptoir.workspaces import audit, roles
@@ -76,8 +79,8 @@ class RequestIn(Schema):
 class RequestPatch(Schema):
     status: str | None = Field(None, max_length=40)
     decline_reason: str | None = Field(None, max_length=10_000)
-    assignee: int | None = Field(None, ge=1, le=2**63 - 1, description="A user id; null: nobody")
-    priority_override: int | None = Field(None, description="0–100; null: back to the computed priority")
+    assignee: StrictInt | None = Field(None, ge=1, le=2**63 - 1, description="A user id; null: nobody")
+    priority_override: StrictInt | None = Field(None, description="0–100; null: back to the computed priority")
     priority_override_reason: str | None = Field(None, max_length=2000)
 
 
@@ -166,12 +169,23 @@ def get_request(request, slug: Slug, request_id: RowId):
     return _request_out(membership, _get_request(membership, request_id), with_priority=_sees_priority(membership))
 
 
+def _check_reasons(r: ContentRequest, sent: dict) -> None:
+    """A reason sent without what it explains would be dropped without a word: refuse it, naming the field."""
+    if str(sent.get("decline_reason") or "").strip() and sent.get("status") != ContentRequest.Status.DECLINED:
+        raise ValidationError({"decline_reason": _("A reason for declining goes with the status “declined”: send both.")})
+    override = sent["priority_override"] if "priority_override" in sent else r.priority_override
+    if str(sent.get("priority_override_reason") or "").strip() and override is None:
+        raise ValidationError({"priority_override_reason": _(
+            "A reason goes with a priority override: send priority_override too.")})
+
+
 @router.patch("/{slug}/requests/{request_id}", response=api_responses({200: RequestOut}, body=True),
               summary="Triage a request: status (declined needs decline_reason), assignee, priority override")
 def update_request(request, slug: Slug, request_id: RowId, payload: RequestPatch):
     membership = _membership(request, slug, roles.MANAGE_PUBLISHING)
     r = _get_request(membership, request_id)
     sent = payload.dict(exclude_unset=True)
+    _check_reasons(r, sent)
     with audit.via("api"):
         if "assignee" in sent:
             r = actions.do_assign(membership, r, sent["assignee"])

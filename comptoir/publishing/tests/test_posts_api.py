@@ -78,6 +78,11 @@ def test_preflight_through_the_api(workspace, cm, bluesky):
     ({"publish_at": "bientôt"}, 400, "publish_at"),
     ({"link": "<script>alert(1)</script>"}, 400, "link"),
     ({"campaign": 2**70}, 422, "campaign"),
+    # true is not an id (it used to be read as 1: the workspace's first campaign, request or channel)
+    ({"campaign": True}, 422, "campaign"),
+    ({"request": True}, 422, "request"),
+    ({"variants": [{"channel": True}]}, 422, "variants.0.channel"),
+    ({"variants": [{"channel": 1, "media": [True]}]}, 422, "variants.0.media.0"),
 ])
 def test_hostile_input_gets_an_error_naming_the_field(workspace, cm, mastodon, payload, status, field):
     response, body = send(api(cm, workspace), "post", BASE, payload)

@@ -157,3 +157,38 @@ def test_attachments_through_the_api(workspace, contributor, cm, outsider, other
     theirs = submit(cm, workspace, title="Du CM")
     assert client.post(f"{BASE}/requests/{theirs.pk}/attachments",
                        {"files": [SimpleUploadedFile("p.pdf", b"%PDF-1.7\n")]}).status_code == 404
+
+
+def test_a_reason_without_what_it_explains_is_refused_not_dropped(workspace, contributor, cm):
+    r = submit(contributor, workspace)
+    client = api(cm, workspace)
+    for payload, field in [({"decline_reason": "Hors sujet"}, "decline_reason"),
+                           ({"status": "accepted", "decline_reason": "Hors sujet"}, "decline_reason"),
+                           ({"priority_override_reason": "Urgent"}, "priority_override_reason"),
+                           ({"priority_override": None, "priority_override_reason": "Urgent"}, "priority_override_reason")]:
+        response = client.patch(f"{BASE}/requests/{r.pk}", payload, content_type="application/json")
+        assert 400 <= response.status_code < 500 and body(response)["field"] == field, (payload, body(response))
+    r.refresh_from_db()
+    assert (r.status, r.decline_reason, r.priority_override) == (ContentRequest.Status.NEW, "", None)
+    # With what they explain, they are kept.
+    response = client.patch(f"{BASE}/requests/{r.pk}", {"priority_override": 90, "priority_override_reason": "Urgent"},
+                            content_type="application/json")
+    assert response.status_code == 200, body(response)
+    assert client.patch(f"{BASE}/requests/{r.pk}", {"priority_override_reason": "Très urgent"},
+                        content_type="application/json").status_code == 200
+    response = client.patch(f"{BASE}/requests/{r.pk}", {"status": "declined", "decline_reason": "Hors sujet"},
+                            content_type="application/json")
+    assert response.status_code == 200, body(response)
+    r.refresh_from_db()
+    assert (r.status, r.decline_reason, r.priority_override_reason) == ("declined", "Hors sujet", "Très urgent")
+
+
+def test_true_is_not_a_user_id_and_a_field_called_body_is_named(workspace, contributor, cm):
+    r = submit(contributor, workspace)
+    client = api(cm, workspace)
+    response = client.patch(f"{BASE}/requests/{r.pk}", {"assignee": True}, content_type="application/json")
+    assert response.status_code == 422 and body(response)["field"] == "assignee", body(response)
+    response = client.post(f"{BASE}/requests/{r.pk}/comments", {"body": 12345}, content_type="application/json")
+    assert response.status_code == 422 and body(response)["field"] == "body", body(response)
+    r.refresh_from_db()
+    assert r.assignee_id is None and not r.comments.filter(author=cm).exists()
