@@ -86,6 +86,8 @@ class Capabilities:
     supports_formatting: bool = False
     supports_content_warning: bool = False
     supports_visibility: bool = False
+    # How long (seconds) ``find_published`` can still find a post by its key; None: as long as the post exists.
+    lookup_window_seconds: int | None = None
 
     def can(self, action: Action | str) -> bool:
         return Action(action) in self.actions

@@ -509,6 +509,13 @@ def deliver(variant_id: int, attempt_id: str) -> str:
             return _record(held, unknown=i18n.gettext(
                 "%(network)s cannot tell Comptoir whether an earlier try published the post. Look at the channel: if "
                 "the post is there, mark it as published; if not, send it again.") % {"network": connector.label})
+        window = connector.capabilities.lookup_window_seconds
+        if window is not None and held.unresolved[0].started_at < timezone.now() - timedelta(seconds=window):
+            # Past the network's memory of keys, "not found" proves nothing: a new try could post it twice.
+            return _record(held, unknown=i18n.gettext(
+                "%(network)s only remembers for %(minutes)s minutes whether a try published the post, and the "
+                "earliest unanswered try is older. Look at the channel: if the post is there, mark it as published; "
+                "if not, send it again.") % {"network": connector.label, "minutes": window // 60})
         for attempt in held.unresolved:
             try:
                 ref = connector.find_published(attempt.idempotency_key)

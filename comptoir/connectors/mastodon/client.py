@@ -137,6 +137,8 @@ class MastodonConnector(BaseConnector):
         supports_formatting=False,
         supports_content_warning=True,
         supports_visibility=True,
+        # Mastodon remembers an Idempotency-Key for one hour (a little less, to keep a margin).
+        lookup_window_seconds=55 * 60,
     )
 
     def __init__(self, config: dict[str, Any] | None = None, credentials: dict[str, Any] | None = None):

@@ -193,6 +193,24 @@ def test_an_attempt_that_never_reached_the_network_is_tried_again_with_a_new_key
     assert variant.attempt_id == fresh.attempt_id
 
 
+def test_an_unanswered_try_older_than_the_networks_memory_is_not_tried_again(
+        workspace, masto, clock, owner, django_capture_on_commit_callbacks):
+    post = scheduled(workspace, mastodon_channel(workspace, masto), late_after_minutes=24 * 60)
+    clock.move_to(post.publish_at)
+    tick(django_capture_on_commit_callbacks)
+    variant = post.variants.get()
+    # A try whose answer never came, long ago: Mastodon has forgotten its key, so "not found" would prove nothing.
+    DeliveryAttempt.objects.create(variant=variant, attempt_id=variant.attempt_id, started_at=post.publish_at,
+                                   idempotency_key=delivery.idempotency_key(variant.pk, variant.attempt_id))
+    clock.shift(dt.timedelta(minutes=61))
+
+    assert work() == [{"unknown": 1}]
+
+    variant.refresh_from_db()
+    assert variant.state == State.UNKNOWN and "minutes" in str(variant.error)
+    assert statuses_of(masto) == [] and alarms(owner, post)
+
+
 def test_a_killed_worker_lease_runs_out_and_what_it_sent_is_found_not_sent_again(
         workspace, masto, clock, settings, django_capture_on_commit_callbacks):
     channel = mastodon_channel(workspace, masto)
