@@ -179,7 +179,7 @@ def test_an_image_over_its_limit_is_stopped_as_it_arrives_on_the_page(as_user, c
 
     assert response.status_code == 413
     html = response.content.decode()
-    assert "photo.png" in html and "“file”" in html and size(200_000) in html
+    assert "« photo.png »" in html and "« file »" in html and size(200_000) in html  # the page speaks French here
     assert stream.read_bytes < 1_000_000  # stopped soon after the limit, not read to the end
     assert list(temp_dir.iterdir()) == []  # the temporary file is gone
     assert not MediaAsset.objects.exists()
