@@ -40,7 +40,7 @@ from .models import (
     Variant,
     VariantMedia,
 )
-from .outbound import outbound_post
+from .outbound import SizedBytes, outbound_post
 from .recurring import check_alternates, check_repetition
 
 # A post in one of these states is waiting for approval or armed: changing its content takes it back.
@@ -625,19 +625,6 @@ def check_variant(variant: Variant) -> list[str]:
     except KeyError:
         return [_("Comptoir no longer knows this network.")]
     return check_outbound(connector, outbound_post(variant, with_media_data=False))
-
-
-class SizedBytes(bytes):
-    """Empty bytes that say they are ``size`` long: what the checks need of a media file (its size), without
-    reading or allocating it (a 500 MB video costs nothing to check)."""
-
-    def __new__(cls, size: int):
-        obj = super().__new__(cls)
-        obj._size = max(int(size or 0), 0)
-        return obj
-
-    def __len__(self) -> int:
-        return self._size
 
 
 def draft_outbound(post_fields: dict, variant_fields: dict, media: list[MediaAsset]) -> OutboundPost:

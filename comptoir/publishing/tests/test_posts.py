@@ -291,3 +291,18 @@ def test_moving_the_date_of_a_scheduled_post_moves_its_variants_without_a_new_ve
     assert post.version == 1 and post.status == Post.Status.SCHEDULED
     assert list(post.variants.values_list("state", "due_at")) == [
         (Variant.State.SCHEDULED, datetime(2027, 3, 13, 9, 0, tzinfo=UTC))]
+
+
+def test_checking_a_variant_with_a_big_video_neither_reads_nor_allocates_it(workspace, mastodon):
+    from comptoir.publishing.outbound import outbound_post
+
+    video = MediaAsset.objects.create(workspace=workspace, file="media/x/absent.mp4", filename="film.mp4",
+                                      kind=MediaAsset.Kind.VIDEO, content_type="video/mp4", size=500 * 2**20)
+    post = Post.objects.create(workspace=workspace, master_text="Le film de la fête")
+    variant = Variant.objects.create(post=post, channel=mastodon, network="mastodon")
+    variant.media.add(video)
+
+    data = outbound_post(variant, with_media_data=False).media[0].data  # the file does not even exist on disk
+
+    assert len(data) == 500 * 2**20 and bytes(data) == b""
+    assert any("too large" in p for p in posts.check_variant(variant))  # Mastodon takes 99 MB videos
