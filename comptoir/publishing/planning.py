@@ -138,29 +138,24 @@ def check_campaign(workspace, data: dict, campaign: Campaign | None = None) -> d
     return {"name": name, "color": color.lower(), "starts_on": starts_on, "ends_on": ends_on, "utm_campaign": utm}
 
 
-def _save(membership, model, obj, clean: dict, fields: list[str], action: str):
-    """Create (``obj`` None) or update a workspace's row with ``clean`` values, logged as ``action``_create/_update."""
-    with transaction.atomic():
-        before = audit.snapshot(obj, fields)
-        if obj is None:
-            obj = model.objects.create(workspace=membership.workspace, **clean)
-            action = f"{action}_create"
-        else:
-            for key, value in clean.items():
-                setattr(obj, key, value)
-            obj.save()
-            action = f"{action}_update"
-        audit.record(membership.workspace, membership.user, action, obj, before=before,
-                     after=audit.snapshot(obj, fields))
-    return obj
-
-
 def do_save_campaign(membership, campaign: Campaign | None, data: dict) -> Campaign:
     _require(membership)
     if campaign is not None:
         _same_workspace(membership, campaign)
     clean = check_campaign(membership.workspace, data, campaign)
-    return _save(membership, Campaign, campaign, clean, FIELDS_CAMPAIGN, "calendar.campaign")
+    with transaction.atomic():
+        before = audit.snapshot(campaign, FIELDS_CAMPAIGN)
+        if campaign is None:
+            campaign = Campaign.objects.create(workspace=membership.workspace, **clean)
+            action = "calendar.campaign_create"
+        else:
+            for key, value in clean.items():
+                setattr(campaign, key, value)
+            campaign.save()
+            action = "calendar.campaign_update"
+        audit.record(membership.workspace, membership.user, action, campaign, before=before,
+                     after=audit.snapshot(campaign, FIELDS_CAMPAIGN))
+    return campaign
 
 
 def do_archive_campaign(membership, campaign: Campaign, archived: bool = True) -> Campaign:
@@ -200,7 +195,19 @@ def do_save_notable_date(membership, notable: NotableDate | None, data: dict) ->
     if notable is not None:
         _same_workspace(membership, notable)
     clean = check_notable_date(data)
-    return _save(membership, NotableDate, notable, clean, FIELDS_DATE, "calendar.date")
+    with transaction.atomic():
+        before = audit.snapshot(notable, FIELDS_DATE)
+        if notable is None:
+            notable = NotableDate.objects.create(workspace=membership.workspace, **clean)
+            action = "calendar.date_create"
+        else:
+            for key, value in clean.items():
+                setattr(notable, key, value)
+            notable.save()
+            action = "calendar.date_update"
+        audit.record(membership.workspace, membership.user, action, notable, before=before,
+                     after=audit.snapshot(notable, FIELDS_DATE))
+    return notable
 
 
 def do_delete_notable_date(membership, notable: NotableDate) -> None:

@@ -6,8 +6,9 @@ from django.db.models.functions import Coalesce
 
 from comptoir.workspaces import roles
 
-from .calendar import ALARM_STATES
 from .models import ContentRequest, Post, Variant
+
+ALARM_STATES = (Variant.State.FAILED, Variant.State.LATE, Variant.State.UNKNOWN)
 
 
 def requests_new(workspace, perms):
