@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "comptoir.stream",
     "comptoir.listening",
     "comptoir.publishing",
+    "comptoir.inbox",
 ]
 
 MIDDLEWARE = [

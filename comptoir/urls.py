@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("comptoir.stream.urls")),
     path("", include("comptoir.listening.urls")),
     path("", include("comptoir.publishing.urls")),
+    path("", include("comptoir.inbox.urls")),
     path("", include("comptoir.workspaces.urls")),
 ]
 

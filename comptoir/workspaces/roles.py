@@ -38,6 +38,11 @@ VIEW_REPORTS = "reports.view"
 MODERATE = "moderation.act"
 SUBMIT_REQUESTS = "requests.submit"
 VIEW_ROUTED = "inbox.view_routed"
+VIEW_INBOX = "inbox.view"
+ANSWER_INBOX = "inbox.answer"  # reply, assign, close, note, tag
+MANAGE_INBOX = "inbox.manage"  # teams, routing rules, targets, saved replies, settings
+VIEW_FEEDBACK = "inbox.feedback_view"  # the weekly digest, for management
+ANSWER_FEEDBACK = "inbox.feedback_answer"
 VIEW_STREAM = "stream.view"
 ERASE_MESSAGES = "stream.erase"
 MANAGE_LISTENING = "listening.manage"
@@ -45,17 +50,18 @@ VIEW_PUBLISHING = "publishing.view"
 MANAGE_PUBLISHING = "publishing.manage"
 APPROVE_POSTS = "publishing.approve"
 
-_READER = {VIEW_WORKSPACE, VIEW_TEAM, VIEW_CHANNELS, VIEW_STREAM, VIEW_ROUTED, SUBMIT_REQUESTS, VIEW_PUBLISHING}
+_READER = {VIEW_WORKSPACE, VIEW_TEAM, VIEW_CHANNELS, VIEW_STREAM, VIEW_ROUTED, SUBMIT_REQUESTS, VIEW_PUBLISHING, VIEW_INBOX,
+           VIEW_FEEDBACK}
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OWNER: frozenset(
         _READER
         | {EDIT_WORKSPACE, DELETE_WORKSPACE, MANAGE_TEAM, MANAGE_OWNERS, MANAGE_CHANNELS, VIEW_AUDIT, VIEW_REPORTS, MODERATE,
-           ERASE_MESSAGES, MANAGE_LISTENING, MANAGE_PUBLISHING, APPROVE_POSTS}
+           ERASE_MESSAGES, MANAGE_LISTENING, MANAGE_PUBLISHING, APPROVE_POSTS, ANSWER_INBOX, MANAGE_INBOX, ANSWER_FEEDBACK}
     ),
     Role.MANAGER: frozenset(_READER | {EDIT_WORKSPACE, MANAGE_TEAM, MANAGE_CHANNELS, VIEW_REPORTS, MODERATE, MANAGE_LISTENING,
-                                        MANAGE_PUBLISHING, APPROVE_POSTS}),
-    Role.MODERATOR: frozenset(_READER | {MODERATE}),
+                                        MANAGE_PUBLISHING, APPROVE_POSTS, ANSWER_INBOX, MANAGE_INBOX, ANSWER_FEEDBACK}),
+    Role.MODERATOR: frozenset(_READER | {MODERATE, ANSWER_INBOX}),
     Role.ANALYST: frozenset(_READER | {VIEW_REPORTS}),
     Role.CONTRIBUTOR: frozenset({VIEW_WORKSPACE, SUBMIT_REQUESTS, VIEW_ROUTED}),
 }
