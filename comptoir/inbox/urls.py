@@ -1,8 +1,5 @@
-from django.urls import path
+"""The inbox's addresses: each screen module lists its own."""
 
-from .views import conversations
+from .views import conversations, feedback, replies, routing
 
-urlpatterns = [
-    path("w/<slug:slug>/inbox/", conversations.inbox, name="inbox"),
-    path("w/<slug:slug>/inbox/c/<int:conversation_id>/", conversations.conversation, name="inbox_conversation"),
-]
+urlpatterns = [*conversations.urlpatterns, *replies.urlpatterns, *routing.urlpatterns, *feedback.urlpatterns]

@@ -21,3 +21,11 @@ def conversation(request, slug, conversation_id):
     membership = get_membership(request, slug, roles.VIEW_INBOX)
     found = get_object_or_404(Conversation, pk=conversation_id, workspace=membership.workspace)
     return render(request, "inbox/inbox.html", {"conversations": [found]})
+
+
+from django.urls import path  # noqa: E402
+
+urlpatterns = [
+    path("w/<slug:slug>/inbox/", inbox, name="inbox"),
+    path("w/<slug:slug>/inbox/c/<int:conversation_id>/", conversation, name="inbox_conversation"),
+]

@@ -1,0 +1,3 @@
+"""The inbox: feedback screens."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""The inbox: replies screens."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""The inbox: routing screens."""
+
+urlpatterns: list = []
