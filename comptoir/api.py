@@ -237,3 +237,7 @@ api.add_router("/workspaces", workspaces_router)
 from comptoir.publishing.api import router as publishing_router  # noqa: E402
 
 api.add_router("/workspaces", publishing_router)
+
+from comptoir.inbox.api import router as inbox_router  # noqa: E402
+
+api.add_router("/workspaces", inbox_router)

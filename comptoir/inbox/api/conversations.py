@@ -1,0 +1,5 @@
+"""The inbox API: conversations."""
+
+from ninja import Router
+
+router = Router(tags=["inbox"])

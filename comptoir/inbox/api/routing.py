@@ -1,0 +1,5 @@
+"""The inbox API: routing."""
+
+from ninja import Router
+
+router = Router(tags=["inbox"])
