@@ -9,6 +9,6 @@ class InboxConfig(AppConfig):
     def ready(self) -> None:
         from comptoir.stream import signals as stream_signals
 
-        from . import actions, clock, replies, threading  # noqa: F401  (activity sentences, tasks, claimers)
+        from . import actions, clock, digest, feedback, replies, threading  # noqa: F401  (activity sentences, tasks, claimers)
 
         stream_signals.items_analysed.connect(threading.items_analysed, dispatch_uid="inbox.thread_new_items")
