@@ -82,7 +82,12 @@ def _filters(request, membership):
     kind = data.get("kind", "") if data.get("kind", "") in Feedback.Kind.values else ""
     answer = data.get("answer", "") if data.get("answer", "") in ANSWER_FILTERS else ""
     theme = " ".join(str(data.get("theme", ""))[:200].split())
-    week = digests.parse_week(membership.workspace, data["week"]) if data.get("week") else None
+    try:
+        week = dt.date.fromisoformat(str(data.get("week", "")).strip()[:10])
+    except ValueError:
+        week = None
+    if week is not None:
+        week = digests.parse_week(membership.workspace, week.isoformat())
     return {"kind": kind, "answer": answer, "theme": theme, "week": week}
 
 
