@@ -155,6 +155,10 @@ class ThemeRow:
         return [(a, str(Feedback.Answer(a).label), self.answers[a]) for a in Feedback.Answer.values if a and self.answers.get(a)]
 
     @property
+    def kind_summary(self) -> list[tuple[str, int]]:
+        return [(label, n) for _k, label, n in self.kind_rows if n]
+
+    @property
     def kind_rows(self) -> list[tuple[str, str, int]]:
         return [(k, str(Feedback.Kind(k).label), self.kinds.get(k, 0)) for k in Feedback.Kind.values]
 

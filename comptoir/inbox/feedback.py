@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -151,9 +151,9 @@ def do_mark_feedback(membership: Membership, *, item=None, conversation=None, ki
 
             from .actions import _event
 
-            _event(conversation, "feedback", i18n.gettext("%(name)s marked this conversation as feedback (%(kind)s, "
-                                                          "%(theme)s).") % {"name": str(membership.user),
-                                                                            "kind": kind, "theme": theme},
+            _event(conversation, "feedback", i18n.gettext("%(name)s marked this conversation as feedback for management "
+                                                          "(theme: %(theme)s).") % {"name": str(membership.user),
+                                                                                    "theme": theme},
                    actor=membership.user)
         schedule_digest(membership.workspace_id)
     return feedback
@@ -283,9 +283,8 @@ def plan_telling(workspace_id: int, feedback) -> TellPlan:
             told_ids.add(conversation_id)
     if plan.feedback_by_conversation:
         # A conversation already told this answer for another feedback is not told again.
-        told_ids |= set(Feedback.objects.filter(workspace_id=workspace_id, answer=plan.answer, members_told_at__isnull=False)
-                        .filter(Q(conversation_id__in=list(plan.feedback_by_conversation))
-                                | Q(item__inbox_link__conversation_id__in=list(plan.feedback_by_conversation)))
+        told_ids |= set(Feedback.objects.filter(workspace_id=workspace_id, answer=plan.answer, members_told_at__isnull=False,
+                                                conversation_id__in=list(plan.feedback_by_conversation))
                         .values_list("conversation_id", flat=True))
         told_ids |= set(Feedback.objects.filter(workspace_id=workspace_id, answer=plan.answer, members_told_at__isnull=False,
                                                 item__inbox_link__conversation_id__in=list(plan.feedback_by_conversation))

@@ -40,7 +40,10 @@ KEYS = ["q", "source", "kind", "lang", "sentiment", "intent", "toxicity", "spam"
         "direction", "payload", "post", "priority_override", "priority_override_reason", "status", "url", "time",
         "goal", "audience", "audience_detail", "key_message", "links", "deadline", "desired_at", "day", "note",
         "every_year", "starts_on", "ends_on", "utm_campaign", "utm_medium", "utm_source", "add_utm", "shorten_links",
-        "start", "end", "month", "week", "view"]
+        "start", "end", "month", "week", "view",
+        # the inbox's feedback forms
+        "theme", "quote", "answer", "answer_note", "item_id", "conversation_id", "feedback", "digest_recipients",
+        "digest_weekday", "format"]
 
 
 def _routes():
