@@ -2,6 +2,7 @@
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
@@ -18,6 +19,12 @@ from .signals import items_analysed
 logger = logging.getLogger("comptoir.stream")
 
 MAX_PAGES_PER_POLL = 20
+# How long a read of an owned channel may wait on the network for news (Matrix long-poll, IMAP IDLE). Each wait holds
+# a worker: it is granted only when no other task is waiting for one (``_no_task_waiting``), so a backlog of work is
+# never held up by a wait, and work that arrives during one waits at most this long.
+DEFAULT_LONG_POLL_SECONDS = 10
+# A failing source is not read again sooner than this, however short its interval (fast owned channels).
+MIN_FAILURE_WAIT = timezone.timedelta(seconds=30)
 UNEXPECTED_FAILURE = gettext_noop(
     "Comptoir could not read this source because of an unexpected problem on its side, not on the "
     "network's. The details are in the server log for your administrator; Comptoir will try again at "
@@ -42,10 +49,15 @@ def poll_source(source_id: int) -> dict:
         # Another worker just asked this host: come back when its slot is free, without counting a failure.
         Source.objects.filter(pk=source.pk).update(next_poll_at=timezone.now() + wait)
         return {"throttled": wait.total_seconds()}
+    from .actions import owned_poll_interval
+
+    fast = owned_poll_interval(source.network) if source.channel_id else None
     created = duplicates = 0
     connector = None
     try:
         connector = source.connector()
+        if fast is not None and _no_task_waiting():
+            connector.wait_seconds = float(getattr(settings, "COMPTOIR_LONG_POLL_SECONDS", DEFAULT_LONG_POLL_SECONDS))
         cursor = source.cursor or None
         for _page in range(MAX_PAGES_PER_POLL):
             result = connector.fetch(cursor)
@@ -53,6 +65,7 @@ def poll_source(source_id: int) -> dict:
             created += stored.created
             duplicates += stored.duplicates
             cursor = result.cursor
+            connector.wait_seconds = 0.0  # only the first page waits: a next page exists because news came
             if not result.has_more:
                 break
     except ConnectorError as exc:
@@ -77,9 +90,12 @@ def poll_source(source_id: int) -> dict:
         asked = float((cursor or {}).get("min_interval_seconds") or 0)
     except (TypeError, ValueError):
         asked = 0.0
-    wait = max(float(source.poll_interval_seconds), min(asked, Source.MAX_BACKOFF.total_seconds()))
+    # Owned channels of networks that allow it are read at their fast interval (sources made before it existed
+    # take it here); listening sources keep theirs.
+    interval = fast if fast is not None else source.poll_interval_seconds
+    wait = max(float(interval), min(asked, Source.MAX_BACKOFF.total_seconds()))
     Source.objects.filter(pk=source.pk).update(
-        status=Source.Status.OK, consecutive_failures=0, last_success_at=now,
+        status=Source.Status.OK, consecutive_failures=0, last_success_at=now, poll_interval_seconds=interval,
         next_poll_at=now + timezone.timedelta(seconds=wait),
     )
     if source.channel_id:
@@ -96,9 +112,16 @@ def _keep_credentials(source: Source, connector) -> None:
         record_channel_credentials(source.channel_id, updated)
 
 
+def _no_task_waiting() -> bool:
+    """Whether no task is queued and due: a read may then hold this worker while it waits on the network."""
+    from django_tasks_db.models import DBTaskResult
+
+    return not DBTaskResult.objects.ready().exists()
+
+
 def _record_failure(source: Source, message: str, retry_after: float | None = None) -> None:
     source.consecutive_failures += 1
-    wait = source.backoff()
+    wait = max(source.backoff(), MIN_FAILURE_WAIT)
     if retry_after:
         wait = max(wait, timezone.timedelta(seconds=min(retry_after, Source.MAX_BACKOFF.total_seconds())))
     now = timezone.now()
