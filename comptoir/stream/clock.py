@@ -12,6 +12,12 @@ from comptoir.clock import claims
 from .models import Source
 
 
+def pollable():
+    """Sources the clock reads when they are due: not removed, not paused, and their channel (if any) active."""
+    sources = Source.objects.current().exclude(status=Source.Status.PAUSED)
+    return sources.filter(Q(channel__isnull=True) | Q(channel__status__in=["active", "error"]))
+
+
 @claims.register("sources")
 def claim_due_sources() -> list[int]:
     now = timezone.now()
@@ -19,8 +25,7 @@ def claim_due_sources() -> list[int]:
     # channel read every few seconds is read on time, not up to one tick late.
     horizon = now + timedelta(seconds=settings.COMPTOIR_CLOCK_INTERVAL_SECONDS)
     # A source without next_poll_at is never due: pushed or imported, or paused.
-    due = Source.objects.current().exclude(status=Source.Status.PAUSED).filter(next_poll_at__lte=horizon)
-    due = due.filter(Q(channel__isnull=True) | Q(channel__status__in=["active", "error"]))
+    due = pollable().filter(next_poll_at__lte=horizon)
     planned: dict[int, object] = {}
 
     def lease(source: Source) -> dict:

@@ -20,9 +20,12 @@ logger = logging.getLogger("comptoir.stream")
 
 MAX_PAGES_PER_POLL = 20
 # How long a read of an owned channel may wait on the network for news (Matrix long-poll, IMAP IDLE). Each wait holds
-# a worker: it is granted only when no other task is waiting for one (``_no_task_waiting``), so a backlog of work is
-# never held up by a wait, and work that arrives during one waits at most this long.
+# a worker, so it only fills the worker's free time (``_free_seconds``): none while tasks are queued, and never past
+# the moment the next queued task or source read is due. Several waiting channels take turns; work that arrives
+# unannounced during a wait (a task enqueued by a page) waits at most this long.
 DEFAULT_LONG_POLL_SECONDS = 10
+# A shorter free time is not worth a wait.
+MIN_WAIT_SECONDS = 1.0
 # A failing source is not read again sooner than this, however short its interval (fast owned channels).
 MIN_FAILURE_WAIT = timezone.timedelta(seconds=30)
 UNEXPECTED_FAILURE = gettext_noop(
@@ -56,8 +59,10 @@ def poll_source(source_id: int) -> dict:
     connector = None
     try:
         connector = source.connector()
-        if fast is not None and _no_task_waiting():
-            connector.wait_seconds = float(getattr(settings, "COMPTOIR_LONG_POLL_SECONDS", DEFAULT_LONG_POLL_SECONDS))
+        if fast is not None:
+            limit = float(getattr(settings, "COMPTOIR_LONG_POLL_SECONDS", DEFAULT_LONG_POLL_SECONDS))
+            free = _free_seconds(source.pk, limit)
+            connector.wait_seconds = free if free >= MIN_WAIT_SECONDS else 0.0
         cursor = source.cursor or None
         for _page in range(MAX_PAGES_PER_POLL):
             result = connector.fetch(cursor)
@@ -112,11 +117,24 @@ def _keep_credentials(source: Source, connector) -> None:
         record_channel_credentials(source.channel_id, updated)
 
 
-def _no_task_waiting() -> bool:
-    """Whether no task is queued and due: a read may then hold this worker while it waits on the network."""
-    from django_tasks_db.models import DBTaskResult
+def _free_seconds(source_id: int, limit: float) -> float:
+    """How long (at most ``limit`` seconds) a read may hold this worker waiting on the network without holding up
+    other work: zero while a task is queued, else until the next queued task or source read is due."""
+    from django.db.models import Min
+    from django.tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult, get_date_max
 
-    return not DBTaskResult.objects.ready().exists()
+    from .clock import pollable
+
+    if DBTaskResult.objects.ready().exists():
+        return 0.0
+    now = timezone.now()
+    until = [now + timezone.timedelta(seconds=limit)]
+    task_at = (DBTaskResult.objects.filter(status=TaskResultStatus.READY).exclude(run_after=get_date_max())
+               .aggregate(at=Min("run_after"))["at"])
+    read_at = pollable().exclude(pk=source_id).aggregate(at=Min("next_poll_at"))["at"]
+    until += [at for at in (task_at, read_at) if at is not None]
+    return max(0.0, (min(until) - now).total_seconds())
 
 
 def _record_failure(source: Source, message: str, retry_after: float | None = None) -> None:

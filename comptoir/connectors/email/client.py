@@ -87,8 +87,9 @@ class EmailConnector(BaseConnector):
 
     network = "email"
     label = "E-mail"
-    # The read itself waits for news (IMAP IDLE, ``wait_seconds``): a short pause between two reads is enough.
-    fast_poll_seconds = 1
+    # The read itself waits for news (IMAP IDLE, ``wait_seconds``); the pause between two waits lets the other
+    # channels of a busy worker have their turn.
+    fast_poll_seconds = 5
     capabilities = Capabilities(
         actions=frozenset({Action.READ, Action.PUBLISH, Action.REPLY}),
         max_text_length=None,

@@ -184,8 +184,9 @@ class MatrixConnector(BaseConnector):
 
     network = NETWORK
     label = "Matrix"
-    # The read itself waits for news (long-poll, ``wait_seconds``): a short pause between two reads is enough.
-    fast_poll_seconds = 1
+    # The read itself waits for news (long-poll, ``wait_seconds``); the pause between two waits lets the other
+    # channels of a busy worker have their turn.
+    fast_poll_seconds = 5
     capabilities = Capabilities(
         actions=frozenset({Action.READ, Action.PUBLISH, Action.REPLY, Action.DELETE, Action.BAN}),
         max_text_length=MAX_TEXT_LENGTH,

@@ -35,7 +35,7 @@ def test_owned_channels_are_read_fast_where_the_network_allows_it_and_listening_
                                       config={"url": "https://presse.example/feed.xml"})
 
     assert mastodon.source.poll_interval_seconds == 10
-    assert matrix.source.poll_interval_seconds == 1  # the read itself long-polls
+    assert matrix.source.poll_interval_seconds == 5  # the read itself long-polls in between
     assert blog.source.poll_interval_seconds == 300
     assert listening.poll_interval_seconds == 300
 

@@ -2,13 +2,15 @@
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from comptoir.clock.tasks import prune_heartbeats
 from comptoir.conftest import membership_of
-from comptoir.stream import tasks
-from comptoir.stream.models import Item
+from comptoir.stream import actions, tasks
+from comptoir.stream.models import Item, Source
 from comptoir.workspaces import actions as workspace_actions
 
 pytestmark = pytest.mark.peers
@@ -53,3 +55,14 @@ def test_the_poll_does_not_hold_the_worker_when_other_tasks_wait(matrix, room_ch
     started = time.monotonic()
     assert tasks.poll_source.call(room_channel.source.pk)["created"] == 0
     assert time.monotonic() - started < 3
+
+
+def test_the_wait_ends_when_another_read_is_due(matrix, room_channel, workspace, cm, settings):
+    settings.COMPTOIR_LONG_POLL_SECONDS = 8
+    feed = actions.do_add_source(membership_of(cm, workspace), network="rss", label="Le Progrès",
+                                 config={"url": "https://presse.example/feed.xml"})
+    Source.objects.filter(pk=feed.pk).update(next_poll_at=timezone.now() + timedelta(seconds=2))
+
+    started = time.monotonic()
+    assert tasks.poll_source.call(room_channel.source.pk)["created"] == 0
+    assert 1.5 <= time.monotonic() - started < 4  # the worker is free again when the feed is due
