@@ -78,11 +78,11 @@ class Channels:
             from comptoir.connectors.matrix.tests import conftest as mx
 
             synapse = stack.enter_context(peer(mx.synapse, TmpFactory()))
-            cm, fan = synapse.register("cm"), synapse.register("fan")
-            room = synapse.create_room(cm, fan)
-            connect("matrix", cm.user_id, {"homeserver": synapse.url, "user_id": cm.user_id, "rooms": [room]},
-                    {"access_token": cm.access_token})
-            self.say["matrix"] = lambda text: synapse.say(fan, room, text)
+            mx_cm, mx_fan = synapse.register("cm"), synapse.register("fan")
+            room = synapse.create_room(mx_cm, mx_fan)
+            connect("matrix", mx_cm.user_id, {"homeserver": synapse.url, "user_id": mx_cm.user_id, "rooms": [room]},
+                    {"access_token": mx_cm.access_token})
+            self.say["matrix"] = lambda text: synapse.say(mx_fan, room, text)
         if "mastodon" in networks:
             from mastodon_mock.config import DatabaseConfig, MastodonMockConfig
             from mastodon_mock.testing.seed import DEFAULT_TEST_SEED
@@ -110,14 +110,14 @@ class Channels:
             from comptoir.connectors.bluesky.tests import conftest as bs
 
             network = stack.enter_context(peer(bs.atproto_network))
-            cm, fan = network.create_account("cm"), network.create_account("fan")
-            connect("bluesky", cm.handle, {"service": network.pds, "handle": cm.handle},
-                    {"app_password": cm.app_password})
-            fan_client = network.client_for(fan.handle, fan.password)
+            bs_cm, bs_fan = network.create_account("cm"), network.create_account("fan")
+            connect("bluesky", bs_cm.handle, {"service": network.pds, "handle": bs_cm.handle},
+                    {"app_password": bs_cm.app_password})
+            fan_client = network.client_for(bs_fan.handle, bs_fan.password)
 
             def post(text):
-                words = client_utils.TextBuilder().mention(f"@{cm.handle}", cm.did).text(f" {text}")
-                fan_client.send_post(words, profile_identify=fan.did)
+                words = client_utils.TextBuilder().mention(f"@{bs_cm.handle}", bs_cm.did).text(f" {text}")
+                fan_client.send_post(words, profile_identify=bs_fan.did)
 
             self.say["bluesky"] = post
 

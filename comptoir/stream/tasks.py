@@ -26,6 +26,8 @@ MAX_PAGES_PER_POLL = 20
 DEFAULT_LONG_POLL_SECONDS = 10
 # A shorter free time is not worth a wait.
 MIN_WAIT_SECONDS = 1.0
+# Analysis runs before the polls waiting in the queue (django.tasks priority: higher first, default 0).
+ANALYSIS_PRIORITY = 10
 # A failing source is not read again sooner than this, however short its interval (fast owned channels).
 MIN_FAILURE_WAIT = timezone.timedelta(seconds=30)
 UNEXPECTED_FAILURE = gettext_noop(
@@ -151,9 +153,11 @@ def _record_failure(source: Source, message: str, retry_after: float | None = No
 
 
 def hand_to_understanding(item_ids: list[int]) -> None:
-    """The one place new items go to the understanding stage (batched in the worker)."""
+    """The one place new items go to the understanding stage (batched in the worker).
+
+    Ahead of the queued polls: what was read is labelled (and reaches the inbox) before more is read."""
     for start in range(0, len(item_ids), 200):
-        analyse_items.enqueue(item_ids[start:start + 200])
+        analyse_items.using(priority=ANALYSIS_PRIORITY).enqueue(item_ids[start:start + 200])
 
 
 ANALYSIS_FIELDS = ["language", "sentiment", "toxicity", "toxicity_category", "spam", "complaint", "intent", "topics",
