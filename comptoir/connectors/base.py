@@ -260,6 +260,14 @@ class BaseConnector:
     capabilities: ClassVar[Capabilities] = Capabilities(actions=frozenset())
     # False for networks whose items are pushed to us or imported (webhook, CSV): never scheduled for polling.
     polled: ClassVar[bool] = True
+    # Seconds between two reads of an owned channel (a connected account) on networks whose limits allow reading it
+    # often enough for a message to reach the inbox within 15 s; None keeps the source's own interval (feeds, web
+    # pages, forums and every listening source). Connectors that wait on the network for news (``wait_seconds``)
+    # need only a short pause between two waits.
+    fast_poll_seconds: ClassVar[int | None] = None
+    # How long ``fetch`` may wait on the network when nothing is new (Matrix /sync long-poll, IMAP IDLE) and return
+    # as soon as something arrives. The app sets it per call; 0, the default, never waits.
+    wait_seconds: float = 0.0
 
     def __init__(self, config: dict[str, Any] | None = None, credentials: dict[str, Any] | None = None):
         self.config = dict(config or {})

@@ -17,19 +17,31 @@ from .models import Source
 from .search import index_items
 
 
+def owned_poll_interval(network: str) -> int | None:
+    """Seconds between two reads of an owned channel on ``network``, when the network allows reading it fast enough
+    for a message to reach the inbox within 15 s (the connector's ``fast_poll_seconds``); None: the source keeps its
+    own interval. Listening sources always keep theirs."""
+    cls = registered_networks().get(network)
+    return None if cls is None else cls.fast_poll_seconds
+
+
 def source_for_channel(channel) -> Source | None:
     """The source that brings in a channel's items, created on first need; None for networks that cannot be read.
 
-    Polled networks are scheduled at once; pushed or imported ones (webhook, CSV) never are.
+    Polled networks are scheduled at once; pushed or imported ones (webhook, CSV) never are. A network that allows it
+    is read at its fast interval (``owned_poll_interval``).
     """
     cls = registered_networks().get(channel.network)
     if cls is None or not cls.capabilities.can(Action.READ):
         return None
     if channel.removed_at is not None:
         return None
-    source, _created = Source.objects.get_or_create(channel=channel, defaults={
-        "workspace_id": channel.workspace_id, "network": channel.network, "label": str(channel),
-        "language": channel.language, "next_poll_at": timezone.now() if cls.polled else None})
+    defaults = {"workspace_id": channel.workspace_id, "network": channel.network, "label": str(channel),
+                "language": channel.language, "next_poll_at": timezone.now() if cls.polled else None}
+    fast = owned_poll_interval(channel.network)
+    if fast is not None:
+        defaults["poll_interval_seconds"] = fast
+    source, _created = Source.objects.get_or_create(channel=channel, defaults=defaults)
     return source
 
 

@@ -2,6 +2,7 @@
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
@@ -18,6 +19,17 @@ from .signals import items_analysed
 logger = logging.getLogger("comptoir.stream")
 
 MAX_PAGES_PER_POLL = 20
+# How long a read of an owned channel may wait on the network for news (Matrix long-poll, IMAP IDLE). Each wait holds
+# a worker, so it only fills the worker's free time (``_free_seconds``): none while tasks are queued, and never past
+# the moment the next queued task or source read is due. Several waiting channels take turns; work that arrives
+# unannounced during a wait (a task enqueued by a page) waits at most this long.
+DEFAULT_LONG_POLL_SECONDS = 10
+# A shorter free time is not worth a wait.
+MIN_WAIT_SECONDS = 1.0
+# Analysis runs before the polls waiting in the queue (django.tasks priority: higher first, default 0).
+ANALYSIS_PRIORITY = 10
+# A failing source is not read again sooner than this, however short its interval (fast owned channels).
+MIN_FAILURE_WAIT = timezone.timedelta(seconds=30)
 UNEXPECTED_FAILURE = gettext_noop(
     "Comptoir could not read this source because of an unexpected problem on its side, not on the "
     "network's. The details are in the server log for your administrator; Comptoir will try again at "
@@ -42,10 +54,17 @@ def poll_source(source_id: int) -> dict:
         # Another worker just asked this host: come back when its slot is free, without counting a failure.
         Source.objects.filter(pk=source.pk).update(next_poll_at=timezone.now() + wait)
         return {"throttled": wait.total_seconds()}
+    from .actions import owned_poll_interval
+
+    fast = owned_poll_interval(source.network) if source.channel_id else None
     created = duplicates = 0
     connector = None
     try:
         connector = source.connector()
+        if fast is not None:
+            limit = float(getattr(settings, "COMPTOIR_LONG_POLL_SECONDS", DEFAULT_LONG_POLL_SECONDS))
+            free = _free_seconds(source.pk, limit)
+            connector.wait_seconds = free if free >= MIN_WAIT_SECONDS else 0.0
         cursor = source.cursor or None
         for _page in range(MAX_PAGES_PER_POLL):
             result = connector.fetch(cursor)
@@ -53,6 +72,7 @@ def poll_source(source_id: int) -> dict:
             created += stored.created
             duplicates += stored.duplicates
             cursor = result.cursor
+            connector.wait_seconds = 0.0  # only the first page waits: a next page exists because news came
             if not result.has_more:
                 break
     except ConnectorError as exc:
@@ -77,9 +97,12 @@ def poll_source(source_id: int) -> dict:
         asked = float((cursor or {}).get("min_interval_seconds") or 0)
     except (TypeError, ValueError):
         asked = 0.0
-    wait = max(float(source.poll_interval_seconds), min(asked, Source.MAX_BACKOFF.total_seconds()))
+    # Owned channels of networks that allow it are read at their fast interval (sources made before it existed
+    # take it here); listening sources keep theirs.
+    interval = fast if fast is not None else source.poll_interval_seconds
+    wait = max(float(interval), min(asked, Source.MAX_BACKOFF.total_seconds()))
     Source.objects.filter(pk=source.pk).update(
-        status=Source.Status.OK, consecutive_failures=0, last_success_at=now,
+        status=Source.Status.OK, consecutive_failures=0, last_success_at=now, poll_interval_seconds=interval,
         next_poll_at=now + timezone.timedelta(seconds=wait),
     )
     if source.channel_id:
@@ -96,9 +119,29 @@ def _keep_credentials(source: Source, connector) -> None:
         record_channel_credentials(source.channel_id, updated)
 
 
+def _free_seconds(source_id: int, limit: float) -> float:
+    """How long (at most ``limit`` seconds) a read may hold this worker waiting on the network without holding up
+    other work: zero while a task is queued, else until the next queued task or source read is due."""
+    from django.db.models import Min
+    from django.tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    from .clock import pollable
+
+    if DBTaskResult.objects.ready().exists():
+        return 0.0
+    now = timezone.now()
+    until = [now + timezone.timedelta(seconds=limit)]
+    task_at = (DBTaskResult.objects.filter(status=TaskResultStatus.READY).exclude(run_after=get_date_max())
+               .aggregate(at=Min("run_after"))["at"])
+    read_at = pollable().exclude(pk=source_id).aggregate(at=Min("next_poll_at"))["at"]
+    until += [at for at in (task_at, read_at) if at is not None]
+    return max(0.0, (min(until) - now).total_seconds())
+
+
 def _record_failure(source: Source, message: str, retry_after: float | None = None) -> None:
     source.consecutive_failures += 1
-    wait = source.backoff()
+    wait = max(source.backoff(), MIN_FAILURE_WAIT)
     if retry_after:
         wait = max(wait, timezone.timedelta(seconds=min(retry_after, Source.MAX_BACKOFF.total_seconds())))
     now = timezone.now()
@@ -110,9 +153,11 @@ def _record_failure(source: Source, message: str, retry_after: float | None = No
 
 
 def hand_to_understanding(item_ids: list[int]) -> None:
-    """The one place new items go to the understanding stage (batched in the worker)."""
+    """The one place new items go to the understanding stage (batched in the worker).
+
+    Ahead of the queued polls: what was read is labelled (and reaches the inbox) before more is read."""
     for start in range(0, len(item_ids), 200):
-        analyse_items.enqueue(item_ids[start:start + 200])
+        analyse_items.using(priority=ANALYSIS_PRIORITY).enqueue(item_ids[start:start + 200])
 
 
 ANALYSIS_FIELDS = ["language", "sentiment", "toxicity", "toxicity_category", "spam", "complaint", "intent", "topics",

@@ -21,7 +21,10 @@ checked like :func:`comptoir.lib.fetch.safe_fetch` checks it, and connected only
 checked (:class:`comptoir.lib.fetch.PinningTransport`: no DNS rebinding).
 
 Reading is incremental: per stream, the cursor keeps the time the newest item was indexed; pages
-are read back until that time. The first read takes the latest page of each stream.
+are read back until that time. The first read takes the latest page of each stream. An owned
+account is read every ``fast_poll_seconds``: a read costs a few requests (the session check, posts,
+notifications, the notified posts, one per search), far under Bluesky's 3,000 per 5 minutes, and
+never a password login (those are 30 per 5 minutes).
 
 Publishing: Bluesky has no idempotency key, so the record carries a marker (a hash of the key)
 in an extra field, ``comptoirIdempotency``; :meth:`BlueskyConnector.find_published` lists the
@@ -183,6 +186,8 @@ class BlueskyConnector(BaseConnector):
 
     network = NETWORK
     label = "Bluesky"
+    # Mentions and replies reach the inbox within seconds: ~4 requests a read, ~120 per 5 minutes.
+    fast_poll_seconds = 10
     capabilities = Capabilities(
         actions=frozenset(
             {Action.READ, Action.PUBLISH, Action.REPLY, Action.DELETE, Action.MUTE, Action.BLOCK}

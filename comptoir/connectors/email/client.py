@@ -9,6 +9,11 @@ Reading is incremental: the cursor holds the folder's UIDVALIDITY and the last U
 server changes UIDVALIDITY the folder is read again from the start; items keep their Message-ID
 as external id, so the app's dedupe makes that re-sync harmless. Messages are fetched with
 ``BODY.PEEK`` on a read-only SELECT: reading never marks mail as read.
+
+When nothing is new and the app set ``wait_seconds``, the read waits with IMAP IDLE (RFC 2177) up to
+that long and takes what arrived meanwhile, so a message reaches the inbox seconds after delivery. A
+server without IDLE is read by plain polling: the cursor then asks the app for
+``PLAIN_POLL_SECONDS`` between two reads (``min_interval_seconds``), one login each.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import re
 import smtplib
 import socket
 import ssl
+import time
 from collections.abc import Iterator
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -61,6 +67,8 @@ DEFAULT_PORTS = {
     "smtp": {SECURITY_SSL: 465, SECURITY_STARTTLS: 587, SECURITY_NONE: 25},
 }
 DEFAULT_BATCH_SIZE = 50
+# Between two reads of a mailbox whose server cannot IDLE (each read is a new login).
+PLAIN_POLL_SECONDS = 10
 DEFAULT_TIMEOUT = 30.0
 # Messages up to this size are fetched whole; bigger ones only their first PARTIAL_FETCH_BYTES
 # (text usually comes first; attachments past the cut are not listed).
@@ -79,6 +87,9 @@ class EmailConnector(BaseConnector):
 
     network = "email"
     label = "E-mail"
+    # The read itself waits for news (IMAP IDLE, ``wait_seconds``); the pause between two waits lets the other
+    # channels of a busy worker have their turn.
+    fast_poll_seconds = 5
     capabilities = Capabilities(
         actions=frozenset({Action.READ, Action.PUBLISH, Action.REPLY}),
         max_text_length=None,
@@ -283,15 +294,38 @@ class EmailConnector(BaseConnector):
             last_uid = int(cursor.get("last_uid") or 0)
             if cursor.get("uidvalidity") != validity or cursor.get("folder", folder) != folder:
                 last_uid = 0  # new folder or UIDs renumbered: read everything again, dedupe by id
-            # "UID n:*" always matches the highest UID, even when it is below n.
-            uids = sorted(uid for uid in client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid)
+            uids = self._new_uids(client, last_uid)
+            plain_polling = False
+            if not uids and self.wait_seconds > 0:
+                if client.has_capability("IDLE"):
+                    self._idle(client, min(float(self.wait_seconds), self.timeout))
+                    uids = self._new_uids(client, last_uid)
+                else:
+                    plain_polling = True
             batch = uids[:batch_size]
             items = self._fetch_items(client, batch, folder, validity)
-        return FetchResult(
-            items=items,
-            cursor={"folder": folder, "uidvalidity": validity, "last_uid": batch[-1] if batch else last_uid},
-            has_more=len(uids) > len(batch),
-        )
+        next_cursor: dict[str, Any] = {"folder": folder, "uidvalidity": validity, "last_uid": batch[-1] if batch else last_uid}
+        if plain_polling:
+            next_cursor["min_interval_seconds"] = PLAIN_POLL_SECONDS
+        return FetchResult(items=items, cursor=next_cursor, has_more=len(uids) > len(batch))
+
+    @staticmethod
+    def _new_uids(client: IMAPClient, last_uid: int) -> list[int]:
+        # "UID n:*" always matches the highest UID, even when it is below n.
+        return sorted(uid for uid in client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid)
+
+    @staticmethod
+    def _idle(client: IMAPClient, seconds: float) -> None:
+        """Wait up to ``seconds`` for the server to announce a new message in the selected folder (IMAP IDLE)."""
+        deadline = time.monotonic() + seconds
+        client.idle()
+        try:
+            while (left := deadline - time.monotonic()) > 0:
+                # EXISTS: the folder has a new message. Other news (flags, keep-alives) keeps the wait going.
+                if any(len(r) > 1 and r[1] == b"EXISTS" for r in client.idle_check(timeout=left)):
+                    break
+        finally:
+            client.idle_done()
 
     def _fetch_items(
         self, client: IMAPClient, uids: list[int], folder: str, validity: int

@@ -10,7 +10,11 @@ Every request goes through :func:`comptoir.lib.fetch.safe_fetch`, so the server 
 checked (no private network unless ``COMPTOIR_FETCH_ALLOW_PRIVATE``) on every hop.
 
 Reading is incremental: the cursor keeps, per stream, the newest id seen and asks for what came
-after it (``min_id``). The first read only takes the latest page of each stream.
+after it (``min_id``). The first read only takes the latest page of each stream. An owned account is
+read every ``fast_poll_seconds`` (mentions and direct messages reach the inbox within seconds); the
+cursor's ``min_interval_seconds`` spaces reads that cost many requests (hashtags, busy conversations)
+so that reading uses at most half of Mastodon's default limit (300 requests per 5 minutes per account):
+publishing, replies and moderation keep the other half.
 
 Publishing sends Mastodon's ``Idempotency-Key`` header. Mastodon remembers a key for one hour
 and answers a repeated key with the status it already created, *before* validating the
@@ -27,6 +31,7 @@ Moderation targets: ``DELETE`` and ``REPORT`` take a status id (``FetchedItem.ex
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import time
 from dataclasses import replace
@@ -65,6 +70,9 @@ DEFAULT_MAX_CHARACTERS = 500
 STREAMS = ("home", "mentions", "direct")
 VISIBILITIES = ("public", "unlisted", "private", "direct")
 PAGE_SIZE = 40
+# Reading spends at most this many requests per second of an account's budget (150 per 5 minutes: half of
+# Mastodon's default 300), whatever the streams and hashtags.
+READ_REQUESTS_PER_SECOND = 0.5
 # Mastodon counts every link as 23 characters and a remote mention as its local part only.
 URL_WEIGHT = 23
 MEDIA_TIMEOUT_SECONDS = 120.0
@@ -110,6 +118,8 @@ class MastodonConnector(BaseConnector):
 
     network = NETWORK
     label = "Mastodon"
+    # Read home, mentions and conversations every 10 s: 3 requests, 90 per 5 minutes of the 300 allowed.
+    fast_poll_seconds = 10
     capabilities = Capabilities(
         actions=frozenset(
             {
@@ -148,6 +158,7 @@ class MastodonConnector(BaseConnector):
             # Each server sets its own limit; the instance's capabilities say this server's.
             self.capabilities = replace(type(self).capabilities, max_text_length=max_characters)  # type: ignore[misc]
         self._me: dict[str, Any] | None = None
+        self._requests_made = 0
 
     # --- HTTP ---------------------------------------------------------------------------------
 
@@ -175,6 +186,7 @@ class MastodonConnector(BaseConnector):
         token = self.credentials.get("access_token")
         if not isinstance(token, str) or not token.strip():
             raise AuthenticationFailed(_("No Mastodon access token is stored for this account. Reconnect it."))
+        self._requests_made += 1
         request_headers = {"Authorization": f"Bearer {token.strip()}", "Accept": "application/json"}
         request_headers.update(headers or {})
         url = self._base + path
@@ -314,6 +326,7 @@ class MastodonConnector(BaseConnector):
     def fetch(self, cursor: dict[str, Any] | None) -> FetchResult:
         """Statuses that arrived since ``cursor`` in every configured stream (oldest first)."""
         cursor = dict(cursor or {})
+        requests_before = self._requests_made
         account_id = self.config.get("account_id")
         me = {"id": str(account_id)} if account_id else self._account()
         items: dict[str, FetchedItem] = {}
@@ -351,6 +364,8 @@ class MastodonConnector(BaseConnector):
         ordered = sorted(
             items.values(), key=lambda i: (i.published_at or dt.datetime.min.replace(tzinfo=dt.UTC), i.external_id)
         )
+        # The next read waits long enough for this one's requests to fit the reading budget.
+        cursor["min_interval_seconds"] = math.ceil((self._requests_made - requests_before) / READ_REQUESTS_PER_SECOND)
         return FetchResult(items=ordered, cursor={k: v for k, v in cursor.items() if v}, has_more=has_more)
 
     def _fetch_direct(self, cursor: dict[str, Any], items: dict[str, FetchedItem], me: dict[str, Any]) -> bool:

@@ -14,7 +14,10 @@ External ids carry the room: ``!room:server/$event`` for a message. A user is na
 id ``@name:server``; ``!room:server/@name:server`` names them in one room.
 
 Reading is incremental with the ``/sync`` token as cursor. When a room had more new messages
-than one sync returns, the gap is read back with ``/messages`` (up to a bound).
+than one sync returns, the gap is read back with ``/messages`` (up to a bound). An owned room is read
+with a long-poll: when the app sets ``wait_seconds``, the sync waits on the homeserver up to that long
+for a new message and returns as soon as one is posted (``fast_poll_seconds`` is then only the pause
+between two waits). The first read, without a token, never waits.
 
 Publishing uses the idempotency key to derive the transaction id: the homeserver answers a
 repeated transaction with the event it already created. The event also carries a marker (a
@@ -181,6 +184,9 @@ class MatrixConnector(BaseConnector):
 
     network = NETWORK
     label = "Matrix"
+    # The read itself waits for news (long-poll, ``wait_seconds``); the pause between two waits lets the other
+    # channels of a busy worker have their turn.
+    fast_poll_seconds = 5
     capabilities = Capabilities(
         actions=frozenset({Action.READ, Action.PUBLISH, Action.REPLY, Action.DELETE, Action.BAN}),
         max_text_length=MAX_TEXT_LENGTH,
@@ -211,8 +217,11 @@ class MatrixConnector(BaseConnector):
             return []
         return [r.strip() for r in rooms if isinstance(r, str) and (_ROOM_RE.match(r.strip()) or _ALIAS_RE.match(r.strip()))]
 
-    def _call[T](self, work: Callable[[AsyncClient], Awaitable[T]], *, sends: bool = False) -> T:
-        """Run ``work`` with a logged-in client; translate transport failures into connector errors."""
+    def _call[T](self, work: Callable[[AsyncClient], Awaitable[T]], *, sends: bool = False, waits: float = 0) -> T:
+        """Run ``work`` with a logged-in client; translate transport failures into connector errors.
+
+        ``waits``: seconds the homeserver may hold a request on purpose (a long-poll), added to the timeout.
+        """
         homeserver = self._homeserver
         token = self.credentials.get("access_token")
         if not isinstance(token, str) or not token.strip():
@@ -243,7 +252,7 @@ class MatrixConnector(BaseConnector):
             trace.on_request_headers_sent.append(note_write)
             client.client_session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(resolver=_CheckingResolver()),
-                timeout=aiohttp.ClientTimeout(total=timeout),
+                timeout=aiohttp.ClientTimeout(total=timeout + waits),
                 trace_configs=[trace],
                 trust_env=False,
             )
@@ -451,6 +460,8 @@ class MatrixConnector(BaseConnector):
         since = (cursor or {}).get("since")
         if not isinstance(since, str) or not since:
             since = None
+        # Long-poll only from a token: the first sync returns the rooms' recent history at once anyway.
+        waits = max(0.0, float(self.wait_seconds or 0)) if since else 0.0
 
         async def work(client: AsyncClient) -> FetchResult:
             room_ids = await self._resolve_rooms(client, rooms)
@@ -465,9 +476,11 @@ class MatrixConnector(BaseConnector):
                 "presence": {"not_types": ["*"]},
                 "account_data": {"not_types": ["*"]},
             }
-            # nio lifts the request timeout for /sync (made for long polling): put it back.
+            # nio lifts the request timeout for /sync (made for long polling): put it back, plus the wait asked for.
             response = self._ok(
-                await asyncio.wait_for(client.sync(timeout=0, sync_filter=sync_filter, since=since), self._timeout()),
+                await asyncio.wait_for(
+                    client.sync(timeout=int(waits * 1000), sync_filter=sync_filter, since=since), self._timeout() + waits
+                ),
                 SyncResponse,
                 _("read the rooms"),
             )
@@ -486,7 +499,7 @@ class MatrixConnector(BaseConnector):
             ordered = sorted(items.values(), key=lambda i: i.published_at or dt.datetime.min.replace(tzinfo=dt.UTC))
             return FetchResult(items=ordered, cursor={"since": response.next_batch}, has_more=False)
 
-        return self._call(work)
+        return self._call(work, waits=waits)
 
     async def _backfill(self, client: AsyncClient, room_id: str, start: str, stop: str) -> list[dict[str, Any]]:
         # The sync skipped part of the room's history: read it back page by page, down to the
