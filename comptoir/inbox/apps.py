@@ -9,6 +9,8 @@ class InboxConfig(AppConfig):
     def ready(self) -> None:
         from comptoir.stream import signals as stream_signals
 
-        from . import actions, clock, replies, threading  # noqa: F401  (activity sentences, tasks, claimers)
+        from . import actions, clock, csat, replies, savedreplies, signals, threading  # noqa: F401  (activity sentences, tasks, claimers)
 
         stream_signals.items_analysed.connect(threading.items_analysed, dispatch_uid="inbox.thread_new_items")
+        signals.conversation_closed.connect(csat.conversation_closed, dispatch_uid="inbox.csat_ask")
+        signals.messages_arrived.connect(csat.messages_arrived, dispatch_uid="inbox.csat_digit_answer")
