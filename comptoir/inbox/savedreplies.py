@@ -49,10 +49,11 @@ def check_saved_reply(workspace_id: int, title, language, text, *, instance: Sav
         errors["text"] = [_("A saved reply holds at most %(max)s characters; this one has %(n)s.") % {
             "max": MAX_TEXT, "n": len(text)}]
     if not errors:
-        same = SavedReply.objects.filter(workspace_id=workspace_id, title__iexact=title, language=language)
+        # Compared in Python: SQLite's case-insensitive match only folds ASCII ("ADHÉSION" is "Adhésion" here too).
+        same = SavedReply.objects.filter(workspace_id=workspace_id, language=language)
         if instance is not None:
             same = same.exclude(pk=instance.pk)
-        if same.exists():
+        if any(t.casefold() == title.casefold() for t in same.values_list("title", flat=True)):
             errors["title"] = [_("A saved reply with this title already exists in this language: choose another title, "
                                  "or edit that one.")]
     if errors:

@@ -46,7 +46,7 @@ def _form(request, membership, saved: SavedReply | None):
              "text": saved.text if saved else ""}
     errors, status = {}, 200
     if request.method == "POST":
-        typed = {"title": request.POST.get("title", "")[:10_000], "language": request.POST.get("language", "")[:10],
+        typed = {"title": request.POST.get("title", "")[:200_000], "language": request.POST.get("language", "")[:10],
                  "text": request.POST.get("text", "")[:200_000]}
         try:
             if saved is None:
