@@ -95,9 +95,9 @@ SHOTS = os.environ.get("COMPTOIR_SHOTS", "")
 
 @pytest.mark.skipif(not SHOTS, reason="screenshots only when COMPTOIR_SHOTS names a folder")
 def test_screenshots_of_the_standalone_pages(page, cm, workspace, conversation):
+    from comptoir.conftest import membership_of
     from comptoir.inbox import csat
     from comptoir.inbox.actions import do_set_status
-    from comptoir.conftest import membership_of
 
     for title, language, text in [
         ("Adhésion", "fr", "Bonjour {first_name}, le formulaire d'adhésion est sur notre site, rubrique Adhérer. "

@@ -207,6 +207,7 @@ def test_a_failed_reply_shows_its_reason_and_is_sent_again_an_unknown_one_can_be
     body = _page(cm, conversation)
     assert 'data-state="failed"' in body and "The server refused the token." in body and 'data-testid="retry-reply"' in body
     assert 'data-testid="mark-sent"' not in body
+    assert '<span class="cpt-chip cpt-chip-error" data-testid="reply-state">Failed</span>' in body
     client = client_for(cm)
     refused = client.post(_url("inbox_reply_mark_sent", reply.pk))
     assert refused.status_code == 302  # a clear message, nothing changed
