@@ -9,6 +9,19 @@ class InboxConfig(AppConfig):
     def ready(self) -> None:
         from comptoir.stream import signals as stream_signals
 
-        from . import actions, clock, digest, feedback, replies, threading  # noqa: F401  (activity sentences, tasks, claimers)
+        # Activity sentences, tasks and clock claimers are registered where they are written.
+        from . import (  # noqa: F401
+            actions,
+            clock,
+            csat,
+            digest,
+            feedback,
+            replies,
+            savedreplies,
+            signals,
+            threading,
+        )
 
         stream_signals.items_analysed.connect(threading.items_analysed, dispatch_uid="inbox.thread_new_items")
+        signals.conversation_closed.connect(csat.conversation_closed, dispatch_uid="inbox.csat_ask")
+        signals.messages_arrived.connect(csat.messages_arrived, dispatch_uid="inbox.csat_digit_answer")

@@ -268,7 +268,8 @@ def send_reply(reply_id: int) -> str:
         at = timezone.now()
         Reply.objects.filter(pk=reply.pk).update(state=Reply.State.SENT, remote_id=ref.external_id[:500],
                                                  remote_url=(ref.url or "")[:2000], sent_at=at, error_code="", error_params={})
-        _answered(conversation.pk, at)
+        if reply.purpose != Reply.Purpose.CSAT:  # asking for satisfaction after closing is not answering the member
+            _answered(conversation.pk, at)
     return "sent"
 
 

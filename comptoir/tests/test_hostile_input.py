@@ -73,6 +73,7 @@ def world(workspace, owner, cm, settings, tmp_path):
     publishing = publishing_world(member, owner)
     return {
         **_listening_world(workspace, cm, Item.objects.get()),
+        **_inbox_world(workspace, csv),
         **publishing, "cal/token": publishing["ical_token"],
         "view_id": view.pk, "uidb64": "MQ",
         "slug": "velo", "item_id": Item.objects.get().pk, "source_id": feed.pk, "channel_id": csv.pk,
@@ -99,6 +100,20 @@ def _listening_world(workspace, cm, item) -> dict:
                                               queries=['"Amis du Vélo" OR #amisduvelo'])
     return {"topic_id": topic.pk, "alert_id": alert.pk, "rule_id": rule.pk, "incident_id": incident.pk, "step_id": step.pk,
             "curation_id": curation.Curation.objects.get().pk}
+
+
+def _inbox_world(workspace, channel) -> dict:
+    """A conversation with a reply, a saved reply and a satisfaction question (the inbox's routes)."""
+    from comptoir.inbox import csat
+    from comptoir.inbox.models import Conversation, Reply, Satisfaction, SavedReply
+
+    conversation = Conversation.objects.create(workspace=workspace, source=stream_actions.source_for_channel(channel),
+                                               channel=channel, key="k1", subject="Adhésion")
+    reply = Reply.objects.create(workspace=workspace, conversation=conversation, text="Bonjour", state="failed",
+                                 idempotency_key="hostile-1")
+    saved = SavedReply.objects.create(workspace=workspace, title="Adhésion", text="Bonjour {first_name}")
+    Satisfaction.objects.create(workspace=workspace, conversation=conversation, token_hash=csat.hash_token("csat-token"))
+    return {"conversation_id": conversation.pk, "reply_id": reply.pk, "saved_reply_id": saved.pk, "s/token": "csat-token"}
 
 
 def _url(route: str, world: dict) -> str:

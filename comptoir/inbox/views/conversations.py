@@ -20,7 +20,12 @@ def inbox(request, slug):
 def conversation(request, slug, conversation_id):
     membership = get_membership(request, slug, roles.VIEW_INBOX)
     found = get_object_or_404(Conversation, pk=conversation_id, workspace=membership.workspace)
-    return render(request, "inbox/inbox.html", {"conversations": [found]})
+    # Placeholder until the real pane (H-list): the replies and the composer, as the pane will include them.
+    from .replies import composer_context
+
+    context = composer_context(membership, found)
+    return render(request, "inbox/inbox.html", {"conversations": [found], **context,
+                                                "replies": found.replies.select_related("author", "approved_by", "rule")})
 
 
 from django.urls import path  # noqa: E402
