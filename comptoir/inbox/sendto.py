@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from comptoir.stream.forms import MAX_ID
 from comptoir.stream.models import Item
 from comptoir.workspaces import audit, roles
 from comptoir.workspaces.actions import check_perm
@@ -27,9 +28,11 @@ def check_items(membership: Membership, item_ids) -> list[int]:
     ids = []
     for value in list(item_ids)[: MAX_BULK + 1]:
         try:
-            ids.append(int(value))
+            number = int(value)
         except (TypeError, ValueError):
             continue
+        if 0 < number <= MAX_ID:
+            ids.append(number)
     if len(ids) > MAX_BULK:
         raise ValidationError({"items": _("Send at most %(max)s messages at once.") % {"max": MAX_BULK}})
     found = list(Item.objects.filter(workspace=membership.workspace, pk__in=ids).values_list("pk", flat=True))
