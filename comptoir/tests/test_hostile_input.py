@@ -40,7 +40,10 @@ KEYS = ["q", "source", "kind", "lang", "sentiment", "intent", "toxicity", "spam"
         "direction", "payload", "post", "priority_override", "priority_override_reason", "status", "url", "time",
         "goal", "audience", "audience_detail", "key_message", "links", "deadline", "desired_at", "day", "note",
         "every_year", "starts_on", "ends_on", "utm_campaign", "utm_medium", "utm_source", "add_utm", "shorten_links",
-        "start", "end", "month", "week", "view"]
+        "start", "end", "month", "week", "view",
+        # the inbox's list and conversation pane
+        "conversations", "team", "tag", "remove", "typing", "leave", "c", "before", "after", "waiting", "unread",
+        "breached", "priority", "person", "identity", "links", "replies", "notes", "events"]
 
 
 def _routes():
@@ -68,7 +71,11 @@ def world(workspace, owner, cm, settings, tmp_path):
     token, _secret = actions.do_create_api_token(owner, workspace, "outil")
     view = stream_actions.do_save_view(membership_of(owner, workspace), "Réclamations", "complaint=complaint")
     publishing = publishing_world(member, owner)
+    from comptoir.inbox.threading import thread_items
+
+    started, _touched = thread_items([Item.objects.get().pk], force=True)  # the inbox's routes: a conversation
     return {
+        "conversation_id": started[0],
         **_listening_world(workspace, cm, Item.objects.get()),
         **publishing, "cal/token": publishing["ical_token"],
         "view_id": view.pk, "uidb64": "MQ",

@@ -434,6 +434,7 @@ def conversation(request, slug, conversation_id):
     context = _pane_context(request, membership, found, list_query=list_query, here=here)
     if request.htmx:
         return render(request, "inbox/_conversation.html", context)
+    context["full_page"] = True
     return render(request, "inbox/conversation.html", context)
 
 
@@ -477,8 +478,9 @@ def _done(request, membership: Membership, conversation_id: int, errors=()):
     if request.htmx:
         found = get_conversation(membership, conversation_id)
         here, list_query = _list_of(request, slug)
-        return render(request, "inbox/_conversation.html",
-                      _pane_context(request, membership, found, list_query=list_query, here=here, errors=errors))
+        context = _pane_context(request, membership, found, list_query=list_query, here=here, errors=errors)
+        context["full_page"] = not here  # posted from the conversation's own page
+        return render(request, "inbox/_conversation.html", context)
     for error in errors:
         messages.error(request, error)
     return redirect(back(request, slug, reverse("inbox_conversation", args=[slug, conversation_id])))
