@@ -197,12 +197,16 @@ def test_bulk_ignores_other_workspaces_conversations_and_hostile_values(conversa
     assert client.get(f"{URL}bulk/").status_code == 405
 
 
-def test_the_live_endpoint_returns_only_newer_rows(conversations, channel, cm, as_user):
+LIVE_QUERIES = 7  # session, user, membership, last workspace, the page, its tags (+ margin): no query per row
+
+
+def test_the_live_endpoint_returns_only_newer_rows(conversations, channel, cm, as_user, django_assert_max_num_queries):
     newest = max(c.sort_key for c in conversations)
     client = as_user(cm)
     assert client.get(f"{URL}live/?since={newest}").status_code == 204
     bring(channel, message("new", "Une nouvelle question arrive", kind=ItemKind.POST, who="nouveau@m.example", minutes=59))
-    response = client.get(f"{URL}live/?since={newest}")
+    with django_assert_max_num_queries(LIVE_QUERIES):
+        response = client.get(f"{URL}live/?since={newest}")
     body = response.content.decode()
     fresh = Conversation.objects.get(identity__handle="nouveau@m.example")
     assert rows_of(body) == [str(fresh.pk)] and 'hx-swap-oob="true"' in body
