@@ -90,6 +90,7 @@ def test_a_cm_moves_with_the_keyboard_notes_closes_and_sees_messages_arrive(page
     bring(inbox, message("new2", "Merci, et pour les horaires d'été ?", who="membre2@masto.example", parent="m2",
                          minutes=59))
     expect(pane.get_by_test_id("timeline")).to_contain_text("horaires d'été ?", timeout=12_000)
+    expect(pane.get_by_test_id("close")).to_be_visible()  # the member wrote again: open again, the header says so
     expect(rows).to_have_count(6)  # the conversation moved up: one row, not two
     expect(rows.first).to_contain_text("pour les horaires")
 

@@ -214,7 +214,7 @@ def test_the_live_timeline_returns_only_what_is_new(conv, channel, workspace, cm
     fresh = client.get(live)
     text = fresh.content.decode()
     assert "Je relance" in text and "Je m&#x27;en occupe" in text and "tarif étudiant" not in text
-    assert 'hx-swap-oob="true"' in text
+    assert 'hx-swap-oob="true"' in text and 'id="conv-state"' in text
     again = re.search(r'hx-get="([^"]+)"', text).group(1).replace("&amp;", "&")
     assert client.get(again).status_code == 204
     assert client.get(url(conv, "live") + "?links=abc&notes=-5").status_code == 200

@@ -451,8 +451,12 @@ def conversation_live(request, slug, conversation_id):
         actions.do_mark_read(membership, found)  # seen as it arrives: the pane is open
     live = QueryDict(mutable=True)
     live.update({k: str(v) for k, v in fresh["cursor"].items()})
+    decorate([found])
+    here, _list_query = _list_of(request, slug)
+    # The status line comes along (out of band): a member writing again reopens a closed conversation.
     return render(request, "inbox/_timeline_live.html", {
-        "entries": fresh["entries"], "conversation": found, "slug": slug,
+        "entries": fresh["entries"], "conversation": found, "slug": slug, "can_answer": actions.can_answer(membership, found),
+        "statuses": Conversation.Status.choices, "pane_here": here or reverse("inbox_conversation", args=[slug, found.pk]),
         "pane_live_url": f"{reverse('inbox_conversation_live', args=[slug, found.pk])}?{live.urlencode()}"})
 
 
