@@ -145,8 +145,14 @@
       });
       document.querySelector("[data-inbox-empty]")?.remove();
     }
-    if (target?.id === "timeline") {
-      target.querySelectorAll(".cpt-tl-entry:not([data-seen]), .cpt-tl-event:not([data-seen])").forEach((entry) => {
+    if (target?.id === "inbox-timeline") {
+      // A reply the composer already showed (sent from this pane) comes again with the poll: keep the first.
+      const replies = new Set();
+      target.querySelectorAll("[data-reply-id]").forEach((reply) => {
+        if (replies.has(reply.dataset.replyId)) { (reply.closest(".cpt-tl-entry") || reply).remove(); return; }
+        replies.add(reply.dataset.replyId);
+      });
+      target.querySelectorAll(":scope > :not([data-seen])").forEach((entry) => {
         entry.dataset.seen = "";
         entry.classList.add("is-new");
       });
@@ -161,7 +167,7 @@
   // Rows shown when the page loaded are not "new".
   document.addEventListener("DOMContentLoaded", () => {
     rows().forEach((row) => { row.dataset.inboxSeen = ""; });
-    document.querySelectorAll("#timeline > li").forEach((entry) => { entry.dataset.seen = ""; });
+    document.querySelectorAll("#inbox-timeline > *").forEach((entry) => { entry.dataset.seen = ""; });
     if (pane()?.dataset.conversation) { paneChanged(); }
   });
 

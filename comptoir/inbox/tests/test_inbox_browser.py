@@ -64,8 +64,8 @@ def test_a_cm_moves_with_the_keyboard_notes_closes_and_sees_messages_arrive(page
     log_in(colleague, moderator)
     current = Conversation.objects.get(subject__startswith="L'atelier")
     colleague.goto(f"/w/velo/inbox/c/{current.pk}/")
-    colleague.locator("[data-inbox-reply]").fill("Je regarde")
-    colleague.locator("[data-inbox-reply]").dispatch_event("input")
+    colleague.locator("[data-composer] textarea[name=text]").fill("Je regarde")
+    colleague.locator("[data-composer] textarea[name=text]").dispatch_event("input")
     expect(page.get_by_test_id("presence")).to_contain_text("Mehdi", timeout=15_000)
 
     page.keyboard.press("n")
@@ -131,6 +131,6 @@ def test_enter_opens_the_conversation_page_and_its_keys_work(page, cm, inbox):
     expect(page.get_by_test_id("assign")).to_be_focused()
     page.keyboard.press("Escape")
     page.keyboard.press("r")
-    expect(page.locator("[data-inbox-reply]")).to_be_focused()
+    expect(page.locator("[data-composer] textarea[name=text]")).to_be_focused()
     shot(page, "page-fr")
     assert not page.console_errors, page.console_errors

@@ -58,7 +58,7 @@ def test_the_pane_shows_messages_replies_notes_and_events_in_time_order(conv, wo
     Reply.objects.create(workspace=workspace, conversation=conv, text="Bienvenue ! Voici le lien.", author=cm,
                          idempotency_key="k1", state="sent")
     body = as_user(cm).get(url(conv)).content.decode()
-    timeline = body[body.index('id="timeline"'):body.index('id="pane-live"')]
+    timeline = body[body.index('id="inbox-timeline"'):body.index('id="pane-live"')]
     order = [m.group(1) for m in re.finditer(r'data-testid="tl-(\w+)"', timeline)]
     assert order == ["message", "message", "event", "note", "reply"]
     assert "by the rule “Adhésions d&#x27;abord”" in timeline and "Routed to the team Adhésions." in timeline
