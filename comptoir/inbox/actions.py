@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from comptoir.lib import i18n
 from comptoir.stream.actions import check_tag_name
+from comptoir.stream.forms import MAX_ID
 from comptoir.stream.models import Tag
 from comptoir.workspaces import audit, roles
 from comptoir.workspaces.actions import check_perm
@@ -66,7 +67,9 @@ def check_assignee(workspace_id: int, user_id) -> Membership | None:
     try:
         user_id = int(user_id)
     except (TypeError, ValueError):
-        raise ValidationError({"assignee": _("Choose a member of this workspace to assign the conversation to.")}) from None
+        user_id = 0
+    if not 0 < user_id <= MAX_ID:  # beyond a database integer: no such member (and no overflow)
+        raise ValidationError({"assignee": _("Choose a member of this workspace to assign the conversation to.")})
     found = Membership.objects.filter(workspace_id=workspace_id, user_id=user_id).select_related("user").first()
     if found is None or not (roles.has_perm(found.role, roles.VIEW_INBOX) or roles.has_perm(found.role, roles.VIEW_ROUTED)):
         raise ValidationError({"assignee": _("Choose a member of this workspace to assign the conversation to.")})
@@ -79,7 +82,9 @@ def check_team(workspace_id: int, team_id) -> Team | None:
     try:
         team_id = int(team_id)
     except (TypeError, ValueError):
-        raise ValidationError({"team": _("Choose one of this workspace's teams.")}) from None
+        team_id = 0
+    if not 0 < team_id <= MAX_ID:
+        raise ValidationError({"team": _("Choose one of this workspace's teams.")})
     team = Team.objects.filter(workspace_id=workspace_id, pk=team_id).first()
     if team is None:
         raise ValidationError({"team": _("Choose one of this workspace's teams.")})

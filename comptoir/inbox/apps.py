@@ -18,6 +18,7 @@ class InboxConfig(AppConfig):
             feedback,
             replies,
             savedreplies,
+            sendto,
             signals,
             threading,
         )
@@ -25,3 +26,10 @@ class InboxConfig(AppConfig):
         stream_signals.items_analysed.connect(threading.items_analysed, dispatch_uid="inbox.thread_new_items")
         signals.conversation_closed.connect(csat.conversation_closed, dispatch_uid="inbox.csat_ask")
         signals.messages_arrived.connect(csat.messages_arrived, dispatch_uid="inbox.csat_digit_answer")
+
+        from comptoir.workspaces.context_processors import register_count
+
+        from . import shell
+
+        register_count("inbox_unread", shell.inbox_unread)
+        register_count("inbox_mine", shell.inbox_mine, per_user=True)

@@ -10,13 +10,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from comptoir.inbox import sendto
 from comptoir.workspaces import roles
 from comptoir.workspaces.access import get_membership
 
 from . import actions
 from .models import Tag
 from .query import cursor_value
-from .screen import ListScreen, back, flash, get_item
+from .screen import BulkAction, ListScreen, back, flash, get_item
 
 FIL = ListScreen(
     key="stream", title=gettext_lazy("Stream"), url_name="stream", count_url_name="stream_count",
@@ -30,6 +31,9 @@ FIL = ListScreen(
         (gettext_lazy("Questions"), "intent=question"),
         (gettext_lazy("Toxic"), "toxicity=toxic"),
     ],
+    # "Send to the inbox": the messages become conversations the team answers (comptoir.inbox.sendto).
+    bulk_template="inbox/_sendto_bulk.html", detail_template="inbox/_sendto_detail.html",
+    bulk_actions={"send_to_inbox": BulkAction(perm=roles.ANSWER_INBOX, run=sendto.bulk_send)},
 )
 
 

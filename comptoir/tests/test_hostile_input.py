@@ -43,7 +43,10 @@ KEYS = ["q", "source", "kind", "lang", "sentiment", "intent", "toxicity", "spam"
         "start", "end", "month", "week", "view",
         # the inbox's feedback forms
         "theme", "quote", "answer", "answer_note", "item_id", "conversation_id", "feedback", "digest_recipients",
-        "digest_weekday", "format"]
+        "digest_weekday", "format",
+        # the inbox's list and conversation pane
+        "conversations", "team", "tag", "remove", "typing", "leave", "c", "before", "after", "waiting", "unread",
+        "breached", "priority", "person", "identity", "links", "replies", "notes", "events"]
 
 
 def _routes():

@@ -7,11 +7,14 @@ TO_REVIEW_CAP = 999
 # Counts the job apps add to the sidebar's one query (workspaces imports no job app, so they register here):
 # name → function(workspace, permissions of the member) giving an SQL expression of an integer, or None.
 EXTRA_COUNTS: dict[str, Callable] = {}
+PER_USER: set[str] = set()  # those whose function also takes the reader (``user``): "assigned to me"
 
 
-def register_count(name: str, expression: Callable) -> None:
+def register_count(name: str, expression: Callable, *, per_user: bool = False) -> None:
     """Add ``shell_counts.<name>`` to every page, computed in the shell's one query."""
     EXTRA_COUNTS[name] = expression
+    if per_user:
+        PER_USER.add(name)
 
 
 def _counts(workspace, with_stream: bool, perms: frozenset = frozenset(), user=None) -> dict[str, int]:
@@ -44,7 +47,7 @@ def _counts(workspace, with_stream: bool, perms: frozenset = frozenset(), user=N
             f"SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE workspace_id = %s AND reviewed = %s LIMIT %s) AS t",  # noqa: S608
             [workspace.pk, False, TO_REVIEW_CAP + 1], output_field=IntegerField())
     for name, make in EXTRA_COUNTS.items():
-        expression = make(workspace, perms)
+        expression = make(workspace, perms, user) if name in PER_USER else make(workspace, perms)
         if expression is not None:
             counts[f"n_{name}"] = expression
     row = Workspace.objects.filter(pk=workspace.pk).values(**counts).get()

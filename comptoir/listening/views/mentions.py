@@ -6,6 +6,7 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db.models import Exists, Max, OuterRef, Q
 from django.utils.translation import gettext_lazy, ngettext
 
+from comptoir.inbox import sendto
 from comptoir.stream.screen import BulkAction, ListScreen
 from comptoir.workspaces import roles
 
@@ -97,7 +98,8 @@ MENTIONS = ListScreen(
     more_filters_template="listening/_mentions_more_filters.html", row_template="listening/_mention_row.html",
     bulk_template="listening/_mentions_bulk.html", detail_template="listening/_mention_detail.html",
     empty_template="listening/_mentions_empty.html",
-    bulk_actions={"curate": BulkAction(perm=roles.MANAGE_LISTENING, run=_curate)},
+    bulk_actions={"curate": BulkAction(perm=roles.MANAGE_LISTENING, run=_curate),
+                  "send_to_inbox": BulkAction(perm=roles.ANSWER_INBOX, run=sendto.bulk_send)},
     export_name="mentions", export_header=["listening_topics", "reach"], export_values=export_values,
 )
 
