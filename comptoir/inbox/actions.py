@@ -65,6 +65,8 @@ def check_assignee(workspace_id: int, user_id) -> Membership | None:
         return None
     try:
         user_id = int(user_id)
+        if not 0 < user_id < 2**63:
+            raise ValueError
     except (TypeError, ValueError):
         raise ValidationError({"assignee": _("Choose a member of this workspace to assign the conversation to.")}) from None
     found = Membership.objects.filter(workspace_id=workspace_id, user_id=user_id).select_related("user").first()
@@ -78,6 +80,8 @@ def check_team(workspace_id: int, team_id) -> Team | None:
         return None
     try:
         team_id = int(team_id)
+        if not 0 < team_id < 2**63:
+            raise ValueError
     except (TypeError, ValueError):
         raise ValidationError({"team": _("Choose one of this workspace's teams.")}) from None
     team = Team.objects.filter(workspace_id=workspace_id, pk=team_id).first()
