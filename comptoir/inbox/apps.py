@@ -9,8 +9,8 @@ class InboxConfig(AppConfig):
     def ready(self) -> None:
         from comptoir.stream import signals as stream_signals
 
-        from . import actions, clock, replies, threading  # noqa: F401  (activity sentences, tasks, claimers)
-        from . import routing, signals, targets, teams  # noqa: F401  (routing: receivers, sentences, the breach claimer)
+        # Imported for their activity sentences, tasks, claimers (targets: the breach claimer) and receivers.
+        from . import actions, clock, replies, routing, signals, targets, teams, threading  # noqa: F401
 
         stream_signals.items_analysed.connect(threading.items_analysed, dispatch_uid="inbox.thread_new_items")
         signals.conversations_started.connect(routing.conversations_started, dispatch_uid="inbox.route_new")

@@ -75,8 +75,10 @@ _VARIABLE = re.compile(r"\{(\w{1,30})\}")
 
 
 def _as_list(value) -> list:
-    if value in (None, ""):
+    if value is None or value == "":
         return []
+    if isinstance(value, bool):
+        raise TypeError
     if isinstance(value, str | int):
         return [value]
     if isinstance(value, list | tuple | set | frozenset):
@@ -117,20 +119,7 @@ def _check_choices(errors: dict, name: str, value, allowed, message: str) -> lis
     return sorted(set(values))
 
 
-def check_rule(workspace, data: dict) -> dict:
-    """A rule's fields from a flat mapping (name, trigger, enabled, stop, the conditions and the actions), cleaned:
-    ``{"name", "trigger", "enabled", "stop", "conditions", "actions"}``. A ValidationError names every field at fault
-    (channels, teams or members of another workspace are refused, as unknown ones)."""
-    errors: dict[str, list[str]] = {}
-    name = " ".join(clean_text(str(data.get("name") or "")).split())
-    if not name:
-        errors["name"] = [_("Give the rule a name that says what it does, e.g. “Membership requests to the "
-                            "membership team”.")]
-    elif len(name) > NAME_MAX:
-        errors["name"] = [_("A rule name has at most %(max)s characters.") % {"max": NAME_MAX}]
-    trigger = str(data.get("trigger") or RoutingRule.Trigger.NEW)
-    if trigger not in RoutingRule.Trigger.values:
-        errors["trigger"] = [_("Choose when the rule runs: on a new conversation or on a missed target.")]
+def _check_conditions(workspace, data: dict, errors: dict) -> dict:
     conditions: dict = {}
     conditions["intents"] = _check_choices(errors, "intents", data.get("intents"), INTENTS,
                                            _("Choose intents from the list."))
@@ -160,6 +149,33 @@ def check_rule(workspace, data: dict) -> dict:
         conditions["query"] = check_query(data.get("query"))
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    return conditions
+
+
+def check_conditions(workspace, data: dict) -> dict:
+    """Only the conditions of a rule (what "test this rule" replays), cleaned, or a ValidationError naming the field."""
+    errors: dict[str, list[str]] = {}
+    conditions = _check_conditions(workspace, data, errors)
+    if errors:
+        raise ValidationError(errors)
+    return {k: v for k, v in conditions.items() if v}
+
+
+def check_rule(workspace, data: dict) -> dict:
+    """A rule's fields from a flat mapping (name, trigger, enabled, stop, the conditions and the actions), cleaned:
+    ``{"name", "trigger", "enabled", "stop", "conditions", "actions"}``. A ValidationError names every field at fault
+    (channels, teams or members of another workspace are refused, as unknown ones)."""
+    errors: dict[str, list[str]] = {}
+    name = " ".join(clean_text(str(data.get("name") or "")).split())
+    if not name:
+        errors["name"] = [_("Give the rule a name that says what it does, e.g. “Membership requests to the "
+                            "membership team”.")]
+    elif len(name) > NAME_MAX:
+        errors["name"] = [_("A rule name has at most %(max)s characters.") % {"max": NAME_MAX}]
+    trigger = str(data.get("trigger") or RoutingRule.Trigger.NEW)
+    if trigger not in RoutingRule.Trigger.values:
+        errors["trigger"] = [_("Choose when the rule runs: on a new conversation or on a missed target.")]
+    conditions = _check_conditions(workspace, data, errors)
     rule_actions: dict = {}
     for key, check in (("team", actions.check_team), ("assignee", actions.check_assignee)):
         value = data.get(key)
