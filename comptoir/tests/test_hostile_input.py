@@ -16,6 +16,7 @@ from django.urls import get_resolver
 from django.urls.resolvers import URLResolver
 
 from comptoir.conftest import membership_of
+from comptoir.inbox.tests.routing_world import routing_world
 from comptoir.connectors.base import registered_networks
 from comptoir.connectors.webhook.client import sign
 from comptoir.stream import actions as stream_actions
@@ -40,7 +41,11 @@ KEYS = ["q", "source", "kind", "lang", "sentiment", "intent", "toxicity", "spam"
         "direction", "payload", "post", "priority_override", "priority_override_reason", "status", "url", "time",
         "goal", "audience", "audience_detail", "key_message", "links", "deadline", "desired_at", "day", "note",
         "every_year", "starts_on", "ends_on", "utm_campaign", "utm_medium", "utm_source", "add_utm", "shorten_links",
-        "start", "end", "month", "week", "view"]
+        "start", "end", "month", "week", "view",
+        # the inbox's routing forms
+        "holidays_country", "trigger", "intents", "sentiments", "languages", "segments", "query", "team", "tag",
+        "ack_text", "notify", "user", "hours", "minutes", "days", "stop", "enabled", "priority", "target",
+        "h-0-0-start", "h-0-0-end"]
 
 
 def _routes():
@@ -68,7 +73,9 @@ def world(workspace, owner, cm, settings, tmp_path):
     token, _secret = actions.do_create_api_token(owner, workspace, "outil")
     view = stream_actions.do_save_view(membership_of(owner, workspace), "Réclamations", "complaint=complaint")
     publishing = publishing_world(member, owner)
+    routing = routing_world(member, owner)
     return {
+        **routing,
         **_listening_world(workspace, cm, Item.objects.get()),
         **publishing, "cal/token": publishing["ical_token"],
         "view_id": view.pk, "uidb64": "MQ",
