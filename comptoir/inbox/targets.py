@@ -108,8 +108,8 @@ def do_delete_target(membership: Membership, target: ResponseTarget) -> None:
 def describe(target: ResponseTarget) -> str:
     from comptoir.stream.actions import LABEL_NAMES
 
-    team = target.team.name if target.team_id else _("any team")
-    intent = str(LABEL_NAMES.get(target.intent, target.intent)) if target.intent else _("any intent")
+    team = target.team.name if target.team_id else _("Any team")
+    intent = str(LABEL_NAMES.get(target.intent, target.intent)) if target.intent else _("Any intent")
     return f"{team} · {intent}"
 
 

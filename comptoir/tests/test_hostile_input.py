@@ -16,9 +16,9 @@ from django.urls import get_resolver
 from django.urls.resolvers import URLResolver
 
 from comptoir.conftest import membership_of
-from comptoir.inbox.tests.routing_world import routing_world
 from comptoir.connectors.base import registered_networks
 from comptoir.connectors.webhook.client import sign
+from comptoir.inbox.tests.routing_world import routing_world
 from comptoir.stream import actions as stream_actions
 from comptoir.stream.ingest import store_fetched
 from comptoir.stream.models import Item, Source

@@ -343,7 +343,7 @@ def _rule_summary(rule: RoutingRule, teams_by_id: dict) -> dict:
             "n": len(conditions["channels"])})
     then = []
     if acts.get("team"):
-        then.append(_("→ %(team)s") % {"team": teams_by_id.get(acts["team"], "?")})
+        then.append(teams_by_id.get(acts["team"], "?"))
     if acts.get("assignee"):
         then.append(_("assign"))
     if acts.get("priority") is not None:
