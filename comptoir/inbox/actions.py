@@ -66,6 +66,8 @@ def check_assignee(workspace_id: int, user_id) -> Membership | None:
         return None
     try:
         user_id = int(user_id)
+        if not 0 < user_id < 2**63:
+            raise ValueError
     except (TypeError, ValueError):
         user_id = 0
     if not 0 < user_id <= MAX_ID:  # beyond a database integer: no such member (and no overflow)
@@ -81,6 +83,8 @@ def check_team(workspace_id: int, team_id) -> Team | None:
         return None
     try:
         team_id = int(team_id)
+        if not 0 < team_id < 2**63:
+            raise ValueError
     except (TypeError, ValueError):
         team_id = 0
     if not 0 < team_id <= MAX_ID:

@@ -17,15 +17,20 @@ class InboxConfig(AppConfig):
             digest,
             feedback,
             replies,
+            routing,
             savedreplies,
             sendto,
             signals,
+            targets,
+            teams,
             threading,
         )
 
         stream_signals.items_analysed.connect(threading.items_analysed, dispatch_uid="inbox.thread_new_items")
         signals.conversation_closed.connect(csat.conversation_closed, dispatch_uid="inbox.csat_ask")
         signals.messages_arrived.connect(csat.messages_arrived, dispatch_uid="inbox.csat_digit_answer")
+        signals.conversations_started.connect(routing.conversations_started, dispatch_uid="inbox.route_new")
+        signals.messages_arrived.connect(targets.messages_arrived, dispatch_uid="inbox.reply_due")
 
         from comptoir.workspaces.context_processors import register_count
 

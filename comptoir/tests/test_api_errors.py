@@ -11,6 +11,7 @@ from django.db import OperationalError, connection
 from django.test import Client
 
 from comptoir.conftest import membership_of
+from comptoir.inbox.tests.routing_world import routing_world
 from comptoir.tests.publishing_world import png_bytes, publishing_world
 from comptoir.workspaces import actions
 from comptoir.workspaces.models import Channel, Workspace
@@ -79,10 +80,17 @@ def targets(workspace, other_workspace, owner, analyst, outsider, settings, tmp_
     theirs = Channel.objects.create(workspace=other_workspace, network="rss", handle="https://autre.test/feed")
     return {
         "mine": {"slug": "velo", "member_id": membership_of(analyst, workspace).pk, "channel_id": mine.pk,
-                 **publishing_world(membership_of(owner, workspace), owner)},
+                 **publishing_world(membership_of(owner, workspace), owner),
+                 **_api_ids(routing_world(membership_of(owner, workspace), analyst))},
         "theirs": {"slug": "autre", "member_id": membership_of(outsider, other_workspace).pk, "channel_id": theirs.pk,
-                   **publishing_world(membership_of(outsider, other_workspace), outsider)},
+                   **publishing_world(membership_of(outsider, other_workspace), outsider),
+                   **_api_ids(routing_world(membership_of(outsider, other_workspace), outsider))},
     }
+
+
+def _api_ids(world: dict) -> dict:
+    """The inbox's routing ids under the names the API's paths give them (``{rule_id}`` is an inbox rule here)."""
+    return {**world, "rule_id": world["inbox_rule_id"]}
 
 
 def _id_keys(path: str) -> list[str]:

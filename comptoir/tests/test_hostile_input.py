@@ -18,6 +18,7 @@ from django.urls.resolvers import URLResolver
 from comptoir.conftest import membership_of
 from comptoir.connectors.base import registered_networks
 from comptoir.connectors.webhook.client import sign
+from comptoir.inbox.tests.routing_world import routing_world
 from comptoir.stream import actions as stream_actions
 from comptoir.stream.ingest import store_fetched
 from comptoir.stream.models import Item, Source
@@ -46,7 +47,11 @@ KEYS = ["q", "source", "kind", "lang", "sentiment", "intent", "toxicity", "spam"
         "digest_weekday", "format",
         # the inbox's list and conversation pane
         "conversations", "team", "tag", "remove", "typing", "leave", "c", "before", "after", "waiting", "unread",
-        "breached", "priority", "person", "identity", "links", "replies", "notes", "events"]
+        "breached", "priority", "person", "identity", "links", "replies", "notes", "events",
+        # the inbox's routing forms
+        "holidays_country", "trigger", "intents", "sentiments", "languages", "segments", "query", "team", "tag",
+        "ack_text", "notify", "user", "hours", "minutes", "days", "stop", "enabled", "priority", "target",
+        "h-0-0-start", "h-0-0-end"]
 
 
 def _routes():
@@ -74,7 +79,9 @@ def world(workspace, owner, cm, settings, tmp_path):
     token, _secret = actions.do_create_api_token(owner, workspace, "outil")
     view = stream_actions.do_save_view(membership_of(owner, workspace), "Réclamations", "complaint=complaint")
     publishing = publishing_world(member, owner)
+    routing = routing_world(member, owner)
     return {
+        **routing,
         **_listening_world(workspace, cm, Item.objects.get()),
         **_inbox_world(workspace, csv),
         **publishing, "cal/token": publishing["ical_token"],
