@@ -11,6 +11,7 @@ from django.db import OperationalError, connection
 from django.test import Client
 
 from comptoir.conftest import membership_of
+from comptoir.tests.inbox_world import inbox_world
 from comptoir.tests.publishing_world import png_bytes, publishing_world
 from comptoir.workspaces import actions
 from comptoir.workspaces.models import Channel, Workspace
@@ -79,9 +80,10 @@ def targets(workspace, other_workspace, owner, analyst, outsider, settings, tmp_
     theirs = Channel.objects.create(workspace=other_workspace, network="rss", handle="https://autre.test/feed")
     return {
         "mine": {"slug": "velo", "member_id": membership_of(analyst, workspace).pk, "channel_id": mine.pk,
-                 **publishing_world(membership_of(owner, workspace), owner)},
+                 **publishing_world(membership_of(owner, workspace), owner), **inbox_world(membership_of(owner, workspace))},
         "theirs": {"slug": "autre", "member_id": membership_of(outsider, other_workspace).pk, "channel_id": theirs.pk,
-                   **publishing_world(membership_of(outsider, other_workspace), outsider)},
+                   **publishing_world(membership_of(outsider, other_workspace), outsider),
+                   **inbox_world(membership_of(outsider, other_workspace))},
     }
 
 
