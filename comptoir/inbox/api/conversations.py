@@ -9,6 +9,7 @@ anything else answers 404, like another workspace's ids.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
@@ -68,6 +69,17 @@ def _get_reply(membership: Membership, reply_id: int) -> Reply:
                               pk=reply_id, workspace=membership.workspace)
     _get(membership, reply.conversation_id)  # a contributor reaches only the replies of what is routed to them
     return reply
+
+
+@contextmanager
+def _fields(**renamed):
+    """An action's ValidationError names its form's field (``tag``, ``note``); the API names the body's."""
+    try:
+        yield
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict") and set(exc.error_dict) & set(renamed):
+            raise ValidationError({renamed.get(k, k): v for k, v in exc.error_dict.items()}) from None
+        raise
 
 
 def _user(user) -> str | None:
@@ -355,13 +367,8 @@ def assign(request, slug: Slug, conversation_id: RowId, payload: AssignIn):
 def add_tag(request, slug: Slug, conversation_id: RowId, payload: TagIn):
     membership = _membership(request, slug)
     c = _get(membership, conversation_id)
-    try:
-        with audit.via("api"):
-            tag = actions.do_tag(membership, c, payload.name)
-    except ValidationError as exc:
-        if hasattr(exc, "error_dict") and "tag" in exc.error_dict:
-            raise ValidationError({"name": exc.error_dict["tag"]}) from None
-        raise
+    with audit.via("api"), _fields(tag="name"):
+        tag = actions.do_tag(membership, c, payload.name)
     return Status(201, {"id": tag.pk, "name": tag.name})
 
 
@@ -381,7 +388,7 @@ def remove_tag(request, slug: Slug, conversation_id: RowId, tag_id: RowId):
 def add_note(request, slug: Slug, conversation_id: RowId, payload: NoteIn):
     membership = _membership(request, slug)
     c = _get(membership, conversation_id)
-    with audit.via("api"):
+    with audit.via("api"), _fields(note="text"):
         note = actions.do_add_note(membership, c, payload.text)
     return Status(201, _note_out(note))
 
