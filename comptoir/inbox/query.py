@@ -34,6 +34,7 @@ class ConversationQuery:
         self.workspace, self.filters, self.user, self.scope = workspace, filters, user, scope
         self.query = search.parse(filters.get("q") or "")
         self._count: Count | None = None
+        self._matching: list[int] | None = None  # the search's conversations, asked once (page and count share them)
 
     def queryset(self) -> QuerySet:
         f = self.filters
@@ -70,6 +71,11 @@ class ConversationQuery:
         return rows
 
     def _matching_conversations(self) -> list[int]:
+        if self._matching is None:
+            self._matching = self._search()
+        return self._matching
+
+    def _search(self) -> list[int]:
         match = search.Match(workspace_id=self.workspace.pk, query=self.query)
         sql, params = search.backend().condition(match, SEARCH_MESSAGES, few=True)
         found = (Item.objects.filter(workspace=self.workspace, inbox_link__isnull=False)
