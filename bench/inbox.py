@@ -385,7 +385,18 @@ def measure(args, ws, cm, expert, team) -> None:
 
 
 def child(args) -> None:
+    scratch = args.data_dir is None
     setup_child(args)
+    try:
+        _child(args)
+    finally:
+        if scratch:  # the temporary folder and its database (1.5 GB at full size)
+            import shutil
+
+            shutil.rmtree(os.environ["COMPTOIR_DATA_DIR"], ignore_errors=True)
+
+
+def _child(args) -> None:
     import logging
 
     import django
