@@ -8,14 +8,14 @@ their conversations (the newest :data:`SEARCH_MESSAGES` matches: a search is for
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from comptoir.stream import search
 from comptoir.stream.models import Item
-from comptoir.stream.query import COUNT_CAP, PAGE_SIZE, Count, Page, capped_count, keyset_page
+from comptoir.stream.query import COUNT_CAP, PAGE_SIZE, SEARCH_WINDOWS, Count, Page, capped_count, keyset_page
 
 from .forms import WAITING
 from .models import Conversation, TeamMember
@@ -34,6 +34,7 @@ class ConversationQuery:
         self.workspace, self.filters, self.user, self.scope = workspace, filters, user, scope
         self.query = search.parse(filters.get("q") or "")
         self._count: Count | None = None
+        self._matching: list[int] | None = None  # the search's conversations, asked once (page and count share them)
 
     def queryset(self) -> QuerySet:
         f = self.filters
@@ -70,11 +71,30 @@ class ConversationQuery:
         return rows
 
     def _matching_conversations(self) -> list[int]:
+        if self._matching is None:
+            self._matching = self._search()
+        return self._matching
+
+    def _search(self) -> list[int]:
+        """The conversations of the newest :data:`SEARCH_MESSAGES` matching messages, newest first.
+
+        SQLite's index answers in order at once. On PostgreSQL, as the Fil does (:meth:`ItemQuery._search_rows`): few
+        matches (counted up to ``COUNT_CAP``) are read through the GIN index; many are met soon by walking the newest
+        messages first, in time windows that grow (reading every match of a common word through the GIN index and
+        sorting them took a second at a million messages: bench/inbox.py)."""
+        index = search.backend()
         match = search.Match(workspace_id=self.workspace.pk, query=self.query)
-        sql, params = search.backend().condition(match, SEARCH_MESSAGES, few=True)
-        found = (Item.objects.filter(workspace=self.workspace, inbox_link__isnull=False)
-                 .extra(where=[sql], params=params)  # noqa: S610 - the index's SQL, values as parameters
-                 .order_by("-sort_key").values_list("inbox_link__conversation_id", flat=True)[:SEARCH_MESSAGES])
+        few = isinstance(index, search.SqliteIndex) or search.count(match, COUNT_CAP + 1) <= COUNT_CAP
+        items = Item.objects.filter(workspace=self.workspace, inbox_link__isnull=False)
+        now = int(timezone.now().timestamp())
+        found: list[int] = []
+        for window in [None] if few else [*SEARCH_WINDOWS, None]:
+            match.low = None if window is None else search.bound_key(datetime.fromtimestamp(now - window, tz=UTC))
+            sql, params = index.condition(match, SEARCH_MESSAGES, few=few, walk=not few and window == SEARCH_WINDOWS[0])
+            found = list(items.extra(where=[sql], params=params)  # noqa: S610 - the index's SQL, values as parameters
+                         .order_by("-sort_key").values_list("inbox_link__conversation_id", flat=True)[:SEARCH_MESSAGES])
+            if len(found) == SEARCH_MESSAGES:
+                break
         return list(dict.fromkeys(found))
 
     def _rows(self, *, before: int | None = None, after: int | None = None, limit: int) -> list[Conversation]:

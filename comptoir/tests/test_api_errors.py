@@ -12,6 +12,7 @@ from django.test import Client
 
 from comptoir.conftest import membership_of
 from comptoir.inbox.tests.routing_world import routing_world
+from comptoir.tests.inbox_world import inbox_world
 from comptoir.tests.publishing_world import png_bytes, publishing_world
 from comptoir.workspaces import actions
 from comptoir.workspaces.models import Channel, Workspace
@@ -80,10 +81,11 @@ def targets(workspace, other_workspace, owner, analyst, outsider, settings, tmp_
     theirs = Channel.objects.create(workspace=other_workspace, network="rss", handle="https://autre.test/feed")
     return {
         "mine": {"slug": "velo", "member_id": membership_of(analyst, workspace).pk, "channel_id": mine.pk,
-                 **publishing_world(membership_of(owner, workspace), owner),
+                 **publishing_world(membership_of(owner, workspace), owner), **inbox_world(membership_of(owner, workspace)),
                  **_api_ids(routing_world(membership_of(owner, workspace), analyst))},
         "theirs": {"slug": "autre", "member_id": membership_of(outsider, other_workspace).pk, "channel_id": theirs.pk,
                    **publishing_world(membership_of(outsider, other_workspace), outsider),
+                   **inbox_world(membership_of(outsider, other_workspace)),
                    **_api_ids(routing_world(membership_of(outsider, other_workspace), outsider))},
     }
 

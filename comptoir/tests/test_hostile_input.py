@@ -22,6 +22,7 @@ from comptoir.inbox.tests.routing_world import routing_world
 from comptoir.stream import actions as stream_actions
 from comptoir.stream.ingest import store_fetched
 from comptoir.stream.models import Item, Source
+from comptoir.tests.inbox_world import inbox_world
 from comptoir.tests.publishing_world import publishing_world
 from comptoir.workspaces import actions
 from comptoir.workspaces.models import ApiToken, Invitation, Membership
@@ -89,6 +90,7 @@ def world(workspace, owner, cm, settings, tmp_path):
         "slug": "velo", "item_id": Item.objects.get().pk, "source_id": feed.pk, "channel_id": csv.pk,
         "member_id": Membership.objects.get(workspace=workspace, user__email__startswith="ines").pk,
         "invitation_id": invitation.pk, "token_id": token.pk, "token": raw, "network": "rss", "hook": hook,
+        **inbox_world(member),  # last: it brings a message of its own (item_id is the feed's)
     }
 
 
