@@ -348,7 +348,8 @@ LUMIERE_TALKS = [
         (M, "Votre nouveau parfum sent vraiment le produit chimique, très décevant."),
         (R, "mehdi", "Bonjour Mélissa, merci pour ce retour franc. Nous le transmettons au laboratoire ; si vous le "
                      "souhaitez, on vous l'échange contre un autre produit."),
-    ), ago=11 * 24, csat=3, feedback=("problem", "Parfums")),
+    ), ago=11 * 24, csat=2, csat_comment="On m'a proposé un échange, mais c'est le parfum lui-même qui pose problème.",
+        feedback=("problem", "Parfums")),
     Talk("bluesky", "claire-eco.bsky.social", "Claire Vasseur", (
         (M, "Vous faites des recharges pour la crème de jour ? Ce serait encore mieux pour la planète 🌿"),
         (R, "camille", "Excellente idée Claire, on la transmet à l'équipe produit !"),
@@ -1072,8 +1073,10 @@ class _Builder:
                            % {"status": STATUS_NAMES[talk.status]}, actor=conversation.assignee or cm)
             conversation.unread = talk.unread if talk.unread is not None else (last_is_member and talk.ago < 3)
         if n == 1 and talk.status == Conversation.Status.OPEN:
-            # Closed too early once: the member wrote again and it opened by itself.
-            self._line(conversation, "status", times[-2] + timedelta(minutes=30), i18n.gettext("Status: %(status)s.")
+            # Closed too early once, after the answer: the member wrote again and it opened by itself.
+            answered = max(i for i, step in enumerate(talk.steps[:-1]) if step[0] == R)
+            closed_at = times[answered] + (times[answered + 1] - times[answered]) / 2
+            self._line(conversation, "status", closed_at, i18n.gettext("Status: %(status)s.")
                        % {"status": STATUS_NAMES[Conversation.Status.CLOSED]}, actor=conversation.assignee or cm)
             self._line(conversation, "reopened", times[-1], i18n.gettext(
                 "The member wrote again: the conversation is open again."))
