@@ -75,6 +75,7 @@ class Talk:
     tags: tuple[str, ...] = ()
     unread: bool | None = None
     priority: int | None = None
+    late: bool = False  # its response-time target was missed
     feedback: tuple[str, ...] = ()
     csat: int | None = None
     csat_comment: str = ""
@@ -86,24 +87,25 @@ M, R, W, N, D, F, X = "m", "r", "o", "n", "d", "f", "x"
 
 VELO_TALKS = [
     Talk("mastodon", "lucie_g@piaille.fr", "Lucie Garnier", (
-        (M, "Bonjour ! Je voudrais adhérer à l'association, est-ce qu'il y a un tarif étudiant ?"),
+        (M, "Bonjour ! Je suis étudiante, y a-t-il un tarif réduit pour adhérer à l'association ?"),
         (R, "camille", "Bonjour Lucie, oui : 5 € pour les étudiants et les personnes sans emploi. L'adhésion se fait en "
                        "ligne sur amisduvelo.org/adherer 🚲"),
         (M, "C'est fait, merci beaucoup pour la réponse rapide !"),
     ), ago=9 * 24, on_post=True, csat=5, feedback=("praise", "Adhésion")),
     Talk("mastodon", "jeanmarc69@mastodon.social", "Jean-Marc Perrin", (
-        (M, "Toujours pas reçu ma carte d'adhérent alors que j'ai payé il y a trois semaines. C'est inadmissible."),
+        (M, "Trois semaines que j'ai payé ma cotisation et toujours aucune carte d'adhérent dans ma boîte aux lettres. C'est "
+            "inadmissible."),
         (R, "mehdi", "Bonjour Jean-Marc, désolé pour ce retard : les cartes de novembre sont parties tard à cause d'un "
                      "souci chez l'imprimeur. Je vérifie votre dossier et je reviens vers vous."),
         (N, "mehdi", "Dossier trouvé : paiement du 3, carte jamais éditée. Claire, on peut la renvoyer en urgence ?"),
         (M, "Toujours rien reçu… Je commence à regretter d'avoir adhéré."),
-    ), status="open", ago=30, tags=("carte d'adhérent",), feedback=("problem", "Adhésion")),
+    ), status="open", late=True, ago=30, tags=("carte d'adhérent",), feedback=("problem", "Adhésion")),
     Talk("mastodon", "sophie_velotaf@piaille.fr", "Sophie Marchand", (
-        (M, "Bravo pour la vélorution de samedi, super ambiance et parcours bien sécurisé !"),
+        (M, "Quelle vélorution samedi ! Super ambiance, et le parcours était vraiment bien sécurisé, bravo."),
         (W, "Merci Sophie, rendez-vous à la prochaine ! 💚"),
     ), ago=12 * 24, on_post=True, feedback=("praise", "Événements")),
     Talk("mastodon", "thomas_b@framapiaf.org", "Thomas Bernard", (
-        (M, "L'atelier de réparation du mardi est-il maintenu pendant les vacances scolaires ?"),
+        (M, "Pendant les vacances scolaires, l'atelier du mardi soir reste ouvert ?"),
     ), status="open", ago=0.7, unread=True),
     Talk("mastodon", "aicha_dev@piaille.fr", "Aïcha Benkirane", (
         (M, "Bonjour, j'ai vu une erreur sur votre carte des pistes : la rue Paul Bert apparaît en double sens alors "
@@ -113,13 +115,13 @@ VELO_TALKS = [
         (N, "paul", "Vu : l'import date de 2023, je corrige ce soir et je relance la génération de la carte."),
     ), status="pending", ago=20, dm=True, assignee="paul", feedback=("problem", "Carte des pistes")),
     Talk("mastodon", "tom_in_lyon@mastodon.social", "Tom Walker", (
-        (M, "Hi! Is the Saturday ride open to non-members? I just moved to Lyon."),
+        (M, "Hello! Can I join the Saturday ride without being a member? New in town."),
         (R, "camille", "Hi Tom, welcome to Lyon! Yes, the Saturday ride is open to everyone: meet at 10 am on Place des "
                        "Terreaux."),
         (M, "Great, see you there!"),
     ), ago=15 * 24, csat=5),
     Talk("mastodon", "claire_m@piaille.fr", "Claire Mercier", (
-        (M, "Le parking vélo de la gare Part-Dieu est encore saturé ce matin. Vous comptez interpeller la Métropole ?"),
+        (M, "Impossible de garer mon vélo à la Part-Dieu ce matin, tout est plein. Vous comptez interpeller la Métropole ?"),
         (R, "claire", "Bonjour Claire, oui : nous rencontrons la Métropole le 12 et le stationnement en gare est le "
                       "premier point de notre liste. On vous tient au courant."),
     ), status="pending", ago=2 * 24, feedback=("problem", "Stationnement", "planned",
@@ -133,7 +135,7 @@ VELO_TALKS = [
     Talk("mastodon", "b_faure@mamot.fr", "Bruno Faure", (
         (M, "Votre application plante quand je veux payer mon adhésion par carte, message d'erreur « paiement "
             "refusé » alors que ma carte marche partout ailleurs. Très agaçant."),
-    ), status="open", ago=28, unread=True, feedback=("problem", "Application mobile")),
+    ), status="open", late=True, ago=28, unread=True, feedback=("problem", "Application mobile")),
     Talk("mastodon", "hugo_vtt@piaille.fr", "Hugo Lemaire", (
         (M, "Est-ce que l'asso fait du marquage Bicycode ? Mon vélo a été volé l'an dernier, je ne veux pas que ça "
             "recommence."),
@@ -141,7 +143,7 @@ VELO_TALKS = [
                      "Fête du vélo."),
     ), ago=10 * 24, csat=4),
     Talk("mastodon", "marie_l@piaille.fr", "Marie Lefèvre", (
-        (M, "Merci aux bénévoles de l'atelier, mon vélo roule comme neuf !"),
+        (M, "Un grand merci à l'équipe de l'atelier, mes freins n'ont jamais aussi bien marché !"),
         (W, "Merci Marie, ça fait plaisir 🔧"),
     ), ago=4 * 24, on_post=True, feedback=("praise", "Ateliers")),
     Talk("mastodon", "nadia_k@mastodon.social", "Nadia Khelifi", (
@@ -196,7 +198,7 @@ VELO_TALKS = [
     Talk("mastodon", "cargo_mum@piaille.fr", "Laure Besson", (
         (M, "Vous avez un endroit pour garer les vélos cargo pendant la bourse aux vélos ? Le mien ne rentre nulle "
             "part."),
-    ), status="open", ago=50, unread=False, feedback=("idea", "Stationnement")),
+    ), status="open", late=True, ago=50, unread=False, feedback=("idea", "Stationnement")),
     Talk("mastodon", "vincent_t@mamot.fr", "Vincent Tessier", (
         (M, "C'est quand la prochaine vélorution ?"),
     ), status="open", ago=0.3, unread=True),
@@ -277,7 +279,7 @@ VELO_TALKS = [
         (F, "mehdi", "Bonjour Madame Roux, toutes nos excuses : le remboursement de 8 € part aujourd'hui sur la carte "
                      "utilisée à l'inscription."),
         (M, "Relance : toujours pas de nouvelles de mon remboursement."),
-    ), status="open", ago=20, title="Remboursement de la balade annulée", unread=True,
+    ), status="open", late=True, ago=20, title="Remboursement de la balade annulée", unread=True,
         feedback=("problem", "Événements")),
     Talk("email", "contact@cycles-confluence.example", "Cycles Confluence", (
         (M, "Bonjour, notre magasin souhaite proposer une remise de 10 % aux adhérents. Seriez-vous intéressés par un "
@@ -325,27 +327,27 @@ VELO_TALKS = [
 
 LUMIERE_TALKS = [
     Talk("bluesky", "lea-beaute.bsky.social", "Léa Moreau", (
-        (M, "J'adore le nouveau sérum à l'argan, ma peau n'a jamais été aussi douce 😍"),
+        (M, "Deux semaines avec le sérum à l'argan et ma peau est toute douce, j'adore 😍"),
         (W, "Merci Léa, ça nous fait très plaisir ✨"),
     ), ago=8 * 24, on_post=True, feedback=("praise", "Produits")),
     Talk("bluesky", "karine-t.bsky.social", "Karine Tessier", (
-        (M, "Commande passée il y a 15 jours, toujours rien, et le service client ne répond pas."),
+        (M, "Ma commande date du 20 et je n'ai toujours rien reçu. Personne ne répond au téléphone."),
         (R, "camille", "Bonjour Karine, toutes nos excuses. Pouvez-vous nous écrire votre numéro de commande pour que "
                        "nous la retrouvions ?"),
         (M, "Numéro LUM-48213. Merci de faire vite, c'était un cadeau."),
-    ), status="open", ago=30, tags=("livraison",), feedback=("problem", "Livraison")),
+    ), status="open", late=True, ago=30, tags=("livraison",), feedback=("problem", "Livraison")),
     Talk("bluesky", "julie-b.bsky.social", "Julie Bertrand", (
-        (M, "La crème de nuit me donne des rougeurs, est-ce normal ? Je suis déçue."),
+        (M, "Depuis trois jours la crème de nuit me laisse des rougeurs sur les joues, c'est normal ?"),
         (N, "paul", "Probable réaction à l'huile essentielle de lavande : conseiller d'arrêter et lui envoyer la "
                     "composition complète."),
         (R, "camille", "Bonjour Julie, arrêtez l'application pour l'instant. Notre formulateur vous écrit en privé avec "
                        "la composition complète."),
     ), status="pending", ago=22, assignee="paul", feedback=("problem", "Tolérance")),
     Talk("bluesky", "nadia-k.bsky.social", "Nadia Kacem", (
-        (M, "Les flacons en verre recyclé, c'est top, merci pour l'effort écologique !"),
+        (M, "Merci pour les flacons en verre recyclé, enfin une marque qui pense à la planète !"),
     ), ago=13 * 24, on_post=True, feedback=("praise", "Emballages")),
     Talk("bluesky", "mel-skincare.bsky.social", "Mélissa Caron", (
-        (M, "Votre nouveau parfum sent vraiment le produit chimique, très décevant."),
+        (M, "Le nouveau parfum de la crème corps sent le produit ménager, très déçue."),
         (R, "mehdi", "Bonjour Mélissa, merci pour ce retour franc. Nous le transmettons au laboratoire ; si vous le "
                      "souhaitez, on vous l'échange contre un autre produit."),
     ), ago=11 * 24, csat=2, csat_comment="On m'a proposé un échange, mais c'est le parfum lui-même qui pose problème.",
@@ -401,20 +403,20 @@ LUMIERE_TALKS = [
     ), ago=3 * 24, feedback=("idea", "Horaires")),
     # Mastodon (English) -----------------------------------------------------------------------------------------
     Talk("mastodon", "sarah_mtl@mastodon.social", "Sarah Tremblay", (
-        (M, "Do you ship to Canada? I'd love to order the whole night-care set."),
+        (M, "Hi! Can you deliver to Quebec? I want the full evening routine kit."),
         (R, "camille", "Hi Sarah! Yes, we ship to Canada: 5 to 8 working days, customs included."),
         (M, "Amazing, just ordered!"),
     ), ago=10 * 24, csat=5),
     Talk("mastodon", "beauty_addict@mastodon.online", "Jenna Clarke", (
-        (M, "Where can I buy your products in Toronto? Any retailer?"),
+        (M, "Is there any shop in Toronto carrying your skincare?"),
         (R, "camille", "Hi Jenna! Not yet in shops in Toronto, but we deliver across Canada from our website."),
     ), status="pending", ago=3 * 24, feedback=("idea", "Boutiques")),
     Talk("mastodon", "emma_w@mastodon.social", "Emma Wilson", (
-        (M, "Absolutely love the packaging and the texture, will buy again!"),
+        (M, "The new glass jars look gorgeous on my shelf, and the cream itself is lovely!"),
     ), ago=14 * 24, on_post=True, feedback=("praise", "Emballages")),
     Talk("mastodon", "olivia_k@mastodon.social", "Olivia King", (
         (M, "My order LUM-51877 arrived with a broken pump on the serum bottle. Not happy at all."),
-    ), status="open", ago=34, unread=True, feedback=("problem", "Livraison")),
+    ), status="open", late=True, ago=34, unread=True, feedback=("problem", "Livraison")),
     Talk("mastodon", "mia_h@mas.to", "Mia Harris", (
         (M, "Is the Aube serum safe to use during pregnancy?"),
         (N, "camille", "Paul, peux-tu confirmer pour la vitamine C et les huiles essentielles ?"),
@@ -475,7 +477,7 @@ LUMIERE_TALKS = [
         (M, "Ma commande a été débitée deux fois ! Je veux un remboursement immédiat."),
         (R, "mehdi", "Bonjour Nathalie, toutes nos excuses : le doublon est remboursé, vous le verrez sous trois jours."),
         (M, "D'accord, j'attends."),
-    ), status="pending", ago=2 * 24, dm=True, priority=3, feedback=("problem", "Site et paiement")),
+    ), status="pending", late=True, ago=2 * 24, dm=True, priority=3, feedback=("problem", "Site et paiement")),
     Talk("matrix", "@juliette:matrix.org", "Juliette", (
         (M, "Les boutiques seront ouvertes le dimanche 21 ?"),
         (W, "Oui Juliette, de 10 h à 18 h !"),
@@ -500,7 +502,7 @@ LUMIERE_TALKS = [
     Talk("matrix", "@claire.d:matrix.org", "Claire D.", (
         (M, "Erreur dans ma commande : j'ai reçu le format 15 ml au lieu de 50 ml."),
         (F, "mehdi", "Bonjour Claire, toutes nos excuses : le bon format part aujourd'hui, gardez le petit en cadeau."),
-    ), status="open", ago=23, dm=True, unread=False, feedback=("problem", "Livraison")),
+    ), status="open", late=True, ago=23, dm=True, unread=False, feedback=("problem", "Livraison")),
     Talk("matrix", "@yasmine:matrix.org", "Yasmine", (
         (M, "Qui vient à l'atelier de samedi à Paris 11e ?"),
     ), ago=11 * 24, on_post=True),
@@ -1114,10 +1116,14 @@ class _Builder:
     # Response targets ---------------------------------------------------------------------------------------
 
     def _breaches(self) -> None:
-        """Each waiting conversation's answer is due within its target in business time; some were missed."""
+        """Each waiting conversation's answer is due within its target in business time; the late ones missed it.
+
+        Business time depends on the day the demo starts (a Monday morning follows a weekend without work): the late
+        ones are late and the others are not, whatever the day."""
         breach_rule = next((r for r in self.rules if r.trigger == RoutingRule.Trigger.BREACH and r.enabled), None)
         default_hours = self.spec["teams"][1][3]
-        for conversation in self.conversations.values():
+        for n, talk in enumerate(self.talks):
+            conversation = self.conversations[n]
             if conversation.waiting_since is None or conversation.status == Conversation.Status.CLOSED:
                 continue
             team = conversation.team.name if conversation.team_id else ""
@@ -1125,8 +1131,12 @@ class _Builder:
                        or self.targets.get(("", conversation.intent)) or self.targets[("", "")])
             hours = conversation.team.working_hours if conversation.team_id else default_hours
             due = business_add(conversation.waiting_since, minutes, hours, self.tz)
+            if talk.late and due >= self.now:
+                due = self.now - timedelta(minutes=self.rng.randint(30, 300))
+            elif not talk.late and due <= self.now:
+                due = self.now + timedelta(minutes=self.rng.randint(20, 300))
             conversation.reply_due_at = due
-            if due < self.now:
+            if talk.late:
                 conversation.breached_at = due
                 self._line(conversation, "breached", due, i18n.gettext("The response-time target was missed."))
                 if breach_rule is not None:

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from comptoir import demo
@@ -81,7 +82,7 @@ def test_every_inbox_screen_of_both_demo_workspaces_is_full(demo_made):
         waits = [now - w for w in conversations.exclude(waiting_since=None).values_list("waiting_since", flat=True)]
         assert min(waits) < timedelta(hours=1) and max(waits) > timedelta(hours=24)
         breached = ConversationQuery(workspace, {"breached": True}).queryset()
-        assert 2 <= breached.count() <= 8
+        assert breached.count() == sum(t.late for t in inbox_demo.SPEC[slug]["talks"]) >= 3
         assert not breached.filter(reply_due_at__gte=now).exists() and not breached.filter(escalated_at=None).exists()
         assert conversations.filter(waiting_since__isnull=False, reply_due_at__gt=now).exists()
         assert not conversations.filter(status="closed").exclude(waiting_since=None).exists()
@@ -187,3 +188,18 @@ def test_business_time_skips_nights_and_weekends():
     assert inbox_demo.business_add(friday_evening, 120, hours, tz) == datetime(2026, 3, 9, 10, 0, tzinfo=tz)
     assert inbox_demo.business_add(datetime(2026, 3, 9, 12, 0, tzinfo=tz), 60, hours, tz) == datetime(
         2026, 3, 9, 14, 30, tzinfo=tz)
+
+
+@pytest.mark.parametrize("start", ["2026-03-09T07:30:00+00:00", "2026-03-15T12:00:00+00:00"], ids=["monday-morning", "sunday"])
+def test_whatever_the_day_of_the_first_start_only_the_late_conversations_are_late(db, settings, tmp_path, start):
+    settings.MEDIA_ROOT = tmp_path
+    with time_machine.travel(datetime.fromisoformat(start), tick=True):
+        demo.create()
+        now = timezone.now()
+        for slug in SLUGS:
+            conversations = Conversation.objects.filter(workspace__slug=slug)
+            late = sum(t.late for t in inbox_demo.SPEC[slug]["talks"])
+            assert conversations.filter(breached_at__isnull=False, reply_due_at__lt=now).count() == late
+            assert not conversations.filter(breached_at=None, reply_due_at__lte=now).exists()
+            assert not Event.objects.filter(conversation__workspace__slug=slug, at__gt=now).exists()
+            assert not Reply.objects.filter(workspace__slug=slug, created_at__gt=now).exists()
