@@ -281,6 +281,9 @@ VELO_TALKS = [
         (M, "Relance : toujours pas de nouvelles de mon remboursement."),
     ), status="open", late=True, ago=20, title="Remboursement de la balade annulée", unread=True,
         feedback=("problem", "Événements")),
+    Talk("mastodon", "c_roux@piaille.fr", "Catherine Roux", (
+        (M, "J'ai écrit à votre adresse de contact il y a deux jours pour un remboursement, quelqu'un peut regarder ?"),
+    ), status="open", ago=2.5, unread=True),
     Talk("email", "contact@cycles-confluence.example", "Cycles Confluence", (
         (M, "Bonjour, notre magasin souhaite proposer une remise de 10 % aux adhérents. Seriez-vous intéressés par un "
             "partenariat ?"),
@@ -503,6 +506,9 @@ LUMIERE_TALKS = [
         (M, "Erreur dans ma commande : j'ai reçu le format 15 ml au lieu de 50 ml."),
         (F, "mehdi", "Bonjour Claire, toutes nos excuses : le bon format part aujourd'hui, gardez le petit en cadeau."),
     ), status="open", late=True, ago=23, dm=True, unread=False, feedback=("problem", "Livraison")),
+    Talk("matrix", "@karine.t:matrix.org", "Karine Tessier", (
+        (M, "Bonjour, je vous écris aussi ici : ma commande LUM-48213 n'est toujours pas arrivée."),
+    ), status="open", ago=4, dm=True, unread=True),
     Talk("matrix", "@yasmine:matrix.org", "Yasmine", (
         (M, "Qui vient à l'atelier de samedi à Paris 11e ?"),
     ), ago=11 * 24, on_post=True),
@@ -518,6 +524,8 @@ OFFICE = _hours("01234", ("09:00", "12:30"), ("14:00", "18:00"))
 SPEC = {
     "velo-lyon": {
         "talks": VELO_TALKS,
+        # Members who wrote on several channels: one person, several accounts (the profile beside a conversation).
+        "people": [("Catherine Roux", [("email", "c.roux@example.org"), ("mastodon", "c_roux@piaille.fr")])],
         "failure": ("SMTP server %(host)s refused the user name or password (%(reason)s).",
                     {"host": "mail.amisduvelo.org", "reason": "535 5.7.8 Authentication failed"}),
         "teams": [
@@ -577,6 +585,7 @@ SPEC = {
     },
     "maison-lumiere": {
         "talks": LUMIERE_TALKS,
+        "people": [("Karine Tessier", [("bluesky", "karine-t.bsky.social"), ("matrix", "@karine.t:matrix.org")])],
         "failure": ("The Matrix homeserver %(host)s refused the access token: it expired, was revoked or mistyped. "
                     "Reconnect the account with a new token.", {"host": "matrix.org"}),
         "teams": [
@@ -671,6 +680,7 @@ class _Builder:
 
     def build(self) -> int:
         self.sources = {network: self._source(channel) for network, channel in self.channels.items()}
+        self._people()
         self.own_posts = {network: self._own_posts(source) for network, source in self.sources.items()}
         self.times = [self._times(n, talk) for n, talk in enumerate(self.talks)]
         self.conversations: dict[int, Conversation] = {}
@@ -698,6 +708,18 @@ class _Builder:
         self._breaches()
         self._feedback()
         return len(self.conversations)
+
+    def _people(self) -> None:
+        from comptoir.members.models import Identity, Person
+
+        names = {t.who: t.name for t in self.talks}
+        for name, accounts in self.spec.get("people", []):
+            person = Person.objects.create(workspace=self.workspace, display_name=name, created_at=self.now - timedelta(days=30))
+            for network, handle in accounts:
+                identity, _created = Identity.objects.get_or_create(
+                    workspace=self.workspace, network=network, handle=handle,
+                    defaults={"display_name": names.get(handle, name)})
+                Identity.objects.filter(pk=identity.pk).update(person=person)
 
     def _source(self, channel):
         from comptoir.stream.models import Source

@@ -30,13 +30,14 @@ from comptoir.inbox.models import (
 )
 from comptoir.inbox.query import ConversationQuery, routed_scope
 from comptoir.listening.querylang import parse
+from comptoir.members.models import Identity, Person
 from comptoir.stream.models import Item
 from comptoir.understanding.lang import detect
 from comptoir.workspaces.models import User, Workspace
 
 SLUGS = ("velo-lyon", "maison-lumiere")
 MODELS = (Conversation, ConversationItem, ConversationTag, Reply, Note, Event, Team, TeamMember, RoutingRule,
-          ResponseTarget, SavedReply, InboxSettings, Satisfaction, Feedback, Digest, Item)
+          ResponseTarget, SavedReply, InboxSettings, Satisfaction, Feedback, Digest, Item, Person, Identity)
 
 
 @pytest.fixture
@@ -78,6 +79,9 @@ def test_every_inbox_screen_of_both_demo_workspaces_is_full(demo_made):
         assert conversations.filter(message_count__gte=2).count() >= 5
         assert ConversationItem.objects.filter(conversation__workspace=workspace, inbound=False).exists()
         assert not Item.objects.filter(inbox_link__conversation__workspace=workspace, analysed_at__isnull=True).exists()
+        # A member who wrote on two channels: one person, two conversations (the profile beside each one).
+        person = conversations.exclude(person=None).values_list("person", flat=True).first()
+        assert conversations.filter(person=person).values("channel").distinct().count() == 2
         # Waiting times from minutes to two days; a few missed targets, escalated by the breach rule.
         waits = [now - w for w in conversations.exclude(waiting_since=None).values_list("waiting_since", flat=True)]
         assert min(waits) < timedelta(hours=1) and max(waits) > timedelta(hours=24)
