@@ -2,7 +2,8 @@
 
 ``workspaces`` creates the accounts, the two workspaces and their channels; ``stream`` then adds the
 messages of the Fil to those workspaces; ``listening`` their topics of watch and a month of mentions;
-``publishing`` their content requests, posts and calendar.
+``publishing`` their content requests, posts and calendar; ``inbox`` the conversations members had with them (on the
+channels' own posts), with the teams, rules and feedback around them.
 No app imports another app's demo: a new job app adds its own ``demo.py`` and one line below.
 """
 
@@ -12,6 +13,7 @@ import os
 
 def create(reset: bool = False) -> list[tuple[str, str]]:
     """Create the demo (or put it back as new with ``reset``); return the (e-mail, role) of its accounts."""
+    from comptoir.inbox import demo as inbox_demo
     from comptoir.listening import demo as listening_demo
     from comptoir.listening import demo_watch as listening_watch_demo
     from comptoir.publishing import demo as publishing_demo
@@ -23,6 +25,7 @@ def create(reset: bool = False) -> list[tuple[str, str]]:
     listening_demo.add_demo()
     listening_watch_demo.add_demo_watch()  # alerts, crises and curation on the month of mentions
     publishing_demo.add_demo()  # requests, posts, approvals and a month of the calendar
+    inbox_demo.add_demo()  # conversations, teams, routing rules, saved replies, feedback and a digest
     return accounts
 
 
