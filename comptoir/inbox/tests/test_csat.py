@@ -100,7 +100,7 @@ def test_the_member_answers_on_the_public_page_and_may_change_it_for_a_week(cm, 
     member = Client()
     page = member.get(url)
     assert page.status_code == 200 and 'data-testid="csat-form"' in page.content.decode()
-    assert page["Cache-Control"] == "no-store" and page["Referrer-Policy"] == "no-referrer"
+    assert page["Cache-Control"] == "no-store" and page["Referrer-Policy"] == "same-origin"
     done = member.post(url, {"score": "4", "comment": "Rapide, merci <b>!</b>"})
     assert done.status_code == 302
     satisfaction = Satisfaction.objects.get()
