@@ -21,6 +21,9 @@ from .forms import WAITING
 from .models import Conversation, TeamMember
 
 SEARCH_MESSAGES = 5000
+# A search first reads this many of the newest matching messages: enough for a page in nearly every search; a page it
+# cannot fill (other filters keep few of them) reads up to SEARCH_MESSAGES.
+SEARCH_FIRST = 400
 RELATED = ("identity", "channel", "assignee", "team", "last_item")
 
 
@@ -34,7 +37,17 @@ class ConversationQuery:
         self.workspace, self.filters, self.user, self.scope = workspace, filters, user, scope
         self.query = search.parse(filters.get("q") or "")
         self._count: Count | None = None
-        self._matching: list[int] | None = None  # the search's conversations, asked once (page and count share them)
+        # The search's conversations per number of messages read, asked once (page and count share them).
+        self._matching: dict[int, list[int]] = {}
+        self._depth = SEARCH_FIRST
+        self.truncated = False  # the search stopped at its depth: the count is a lower bound
+
+    def variant(self, **changes) -> ConversationQuery:
+        """The same query with other filters (the status tabs' counts), sharing the search already done."""
+        other = ConversationQuery(self.workspace, {**self.filters, **changes}, user=self.user, scope=self.scope)
+        if other.query == self.query:
+            other._matching, other._depth, other.truncated = self._matching, self._depth, self.truncated
+        return other
 
     def queryset(self) -> QuerySet:
         f = self.filters
@@ -71,12 +84,14 @@ class ConversationQuery:
         return rows
 
     def _matching_conversations(self) -> list[int]:
-        if self._matching is None:
-            self._matching = self._search()
-        return self._matching
+        if self._depth not in self._matching:
+            found, full = self._search(self._depth)
+            self._matching[self._depth] = found
+            self.truncated = full
+        return self._matching[self._depth]
 
-    def _search(self) -> list[int]:
-        """The conversations of the newest :data:`SEARCH_MESSAGES` matching messages, newest first.
+    def _search(self, depth: int) -> tuple[list[int], bool]:
+        """The conversations of the newest ``depth`` matching messages, newest first, and whether there were more.
 
         SQLite's index answers in order at once. On PostgreSQL, as the Fil does (:meth:`ItemQuery._search_rows`): few
         matches (counted up to ``COUNT_CAP``) are read through the GIN index; many are met soon by walking the newest
@@ -90,14 +105,21 @@ class ConversationQuery:
         found: list[int] = []
         for window in [None] if few else [*SEARCH_WINDOWS, None]:
             match.low = None if window is None else search.bound_key(datetime.fromtimestamp(now - window, tz=UTC))
-            sql, params = index.condition(match, SEARCH_MESSAGES, few=few, walk=not few and window == SEARCH_WINDOWS[0])
+            sql, params = index.condition(match, depth, few=few, walk=not few and window == SEARCH_WINDOWS[0])
             found = list(items.extra(where=[sql], params=params)  # noqa: S610 - the index's SQL, values as parameters
-                         .order_by("-sort_key").values_list("inbox_link__conversation_id", flat=True)[:SEARCH_MESSAGES])
-            if len(found) == SEARCH_MESSAGES:
+                         .order_by("-sort_key").values_list("inbox_link__conversation_id", flat=True)[:depth])
+            if len(found) == depth:
                 break
-        return list(dict.fromkeys(found))
+        return list(dict.fromkeys(found)), len(found) == depth
 
     def _rows(self, *, before: int | None = None, after: int | None = None, limit: int) -> list[Conversation]:
+        rows = self._read(before=before, after=after, limit=limit)
+        if self.query and len(rows) < limit and self.truncated and self._depth < SEARCH_MESSAGES:
+            self._depth, self._count = SEARCH_MESSAGES, None  # the first reading could not fill the page: read deeper
+            rows = self._read(before=before, after=after, limit=limit)
+        return rows
+
+    def _read(self, *, before: int | None, after: int | None, limit: int) -> list[Conversation]:
         rows = self.queryset().select_related(*RELATED)
         if before is not None:
             rows = rows.filter(sort_key__lt=before)
@@ -112,10 +134,14 @@ class ConversationQuery:
 
     def count(self, cap: int = COUNT_CAP) -> Count:
         if self._count is None:
-            self._count = capped_count(self.queryset(), cap)
+            found = capped_count(self.queryset(), cap)
+            # A search that stopped at its depth found at least this many: "more than", refined on demand.
+            self._count = Count(found.value, found.exact and not (self.query and self.truncated))
         return self._count
 
     def exact_count(self) -> int:
+        if self.query:
+            self._depth = SEARCH_MESSAGES
         return self.queryset().count()
 
 

@@ -53,3 +53,18 @@ def test_bad_filters_name_the_filter(workspace):
     form = InboxFilterForm({"assignee": "<script>", "channel": "x", "status": "archived"}, workspace=workspace)
     assert not form.is_valid()
     assert {"assignee", "channel", "status"} <= set(form.errors)
+
+
+def test_a_search_reads_deeper_when_its_first_reading_cannot_fill_the_page(channel, workspace, monkeypatch):
+    from comptoir.inbox import query as inbox_query
+
+    monkeypatch.setattr(inbox_query, "SEARCH_FIRST", 2)
+    bring(channel, *[message(str(n), f"Question vélo numéro {n}", kind=ItemKind.POST, who=f"p{n}@m.example", minutes=n)
+                     for n in range(6)])
+    newest = Conversation.objects.order_by("-sort_key")[:2]
+    Conversation.objects.filter(pk__in=[c.pk for c in newest]).update(status="closed")
+    query = _query(workspace, q="velo", status="open")
+    assert len(query.page(size=3).items) == 3  # the two newest matches are closed: it read on
+    count = _query(workspace, q="velo", status="open").count()
+    assert count.value >= 0 and not count.exact  # two messages read of six: "at least", refined on demand
+    assert _query(workspace, q="velo", status="open").exact_count() == 4
