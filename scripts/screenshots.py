@@ -53,8 +53,17 @@ def main(base: str) -> None:
             page.get_by_role("link", name="Adhésions d'hiver : dernière semaine").first.click()
             page.wait_for_timeout(1200)  # the counters arrive by htmx
             page.screenshot(path=OUT / f"publishing-post-fr{suffix}.png", full_page=True)
+            page.goto("/w/velo-lyon/inbox/")
+            page.get_by_test_id("inbox-rows").locator("li a").first.click()
+            page.wait_for_timeout(1200)  # the conversation arrives beside the list by htmx
+            page.screenshot(path=OUT / f"inbox-fr{suffix}.png", full_page=width < 1000)
+            for name, url in (("rules", "rules/"), ("digest", "digest/"), ("saved-replies", "saved-replies/")):
+                page.goto(f"/w/velo-lyon/inbox/{url}")
+                page.screenshot(path=OUT / f"inbox-{name}-fr{suffix}.png", full_page=True)
             with page.expect_navigation():  # the menu submits itself; wait for the new page
                 page.get_by_test_id("language-select").select_option("en")
+            page.goto("/w/maison-lumiere/inbox/")
+            page.screenshot(path=OUT / f"inbox-en{suffix}.png", full_page=width < 1000)
             page.goto("/w/maison-lumiere/")
             page.screenshot(path=OUT / f"home-en{suffix}.png", full_page=True)
             page.goto("/w/maison-lumiere/channels/")
