@@ -241,3 +241,7 @@ api.add_router("/workspaces", publishing_router)
 from comptoir.inbox.api import router as inbox_router  # noqa: E402
 
 api.add_router("/workspaces", inbox_router)
+
+from comptoir.moderation.api import router as moderation_router  # noqa: E402
+
+api.add_router("/workspaces", moderation_router)

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "comptoir.listening",
     "comptoir.publishing",
     "comptoir.inbox",
+    "comptoir.moderation",
 ]
 
 MIDDLEWARE = [

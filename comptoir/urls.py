@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("comptoir.listening.urls")),
     path("", include("comptoir.publishing.urls")),
     path("", include("comptoir.inbox.urls")),
+    path("", include("comptoir.moderation.urls")),
     path("", include("comptoir.workspaces.urls")),
 ]
 

@@ -43,6 +43,8 @@ ANSWER_INBOX = "inbox.answer"  # reply, assign, close, note, tag
 MANAGE_INBOX = "inbox.manage"  # teams, routing rules, targets, saved replies, settings
 VIEW_FEEDBACK = "inbox.feedback_view"  # the weekly digest, for management
 ANSWER_FEEDBACK = "inbox.feedback_answer"
+VIEW_MODERATION = "moderation.view"  # the queue, the rules, the sanctions (reading)
+MANAGE_MODERATION = "moderation.manage"  # the charter, the rules, the ladder
 VIEW_STREAM = "stream.view"
 ERASE_MESSAGES = "stream.erase"
 MANAGE_LISTENING = "listening.manage"
@@ -51,16 +53,18 @@ MANAGE_PUBLISHING = "publishing.manage"
 APPROVE_POSTS = "publishing.approve"
 
 _READER = {VIEW_WORKSPACE, VIEW_TEAM, VIEW_CHANNELS, VIEW_STREAM, VIEW_ROUTED, SUBMIT_REQUESTS, VIEW_PUBLISHING, VIEW_INBOX,
-           VIEW_FEEDBACK}
+           VIEW_FEEDBACK, VIEW_MODERATION}
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OWNER: frozenset(
         _READER
         | {EDIT_WORKSPACE, DELETE_WORKSPACE, MANAGE_TEAM, MANAGE_OWNERS, MANAGE_CHANNELS, VIEW_AUDIT, VIEW_REPORTS, MODERATE,
-           ERASE_MESSAGES, MANAGE_LISTENING, MANAGE_PUBLISHING, APPROVE_POSTS, ANSWER_INBOX, MANAGE_INBOX, ANSWER_FEEDBACK}
+           ERASE_MESSAGES, MANAGE_LISTENING, MANAGE_PUBLISHING, APPROVE_POSTS, ANSWER_INBOX, MANAGE_INBOX, ANSWER_FEEDBACK,
+           MANAGE_MODERATION}
     ),
     Role.MANAGER: frozenset(_READER | {EDIT_WORKSPACE, MANAGE_TEAM, MANAGE_CHANNELS, VIEW_REPORTS, MODERATE, MANAGE_LISTENING,
-                                        MANAGE_PUBLISHING, APPROVE_POSTS, ANSWER_INBOX, MANAGE_INBOX, ANSWER_FEEDBACK}),
+                                        MANAGE_PUBLISHING, APPROVE_POSTS, ANSWER_INBOX, MANAGE_INBOX, ANSWER_FEEDBACK,
+                                        MANAGE_MODERATION}),
     Role.MODERATOR: frozenset(_READER | {MODERATE, ANSWER_INBOX}),
     Role.ANALYST: frozenset(_READER | {VIEW_REPORTS}),
     Role.CONTRIBUTOR: frozenset({VIEW_WORKSPACE, SUBMIT_REQUESTS, VIEW_ROUTED}),

@@ -1,0 +1,5 @@
+"""Moderation API: cases."""
+
+from ninja import Router
+
+router = Router(tags=["moderation"])

@@ -1,0 +1,5 @@
+"""Moderation API: rules."""
+
+from ninja import Router
+
+router = Router(tags=["moderation"])

@@ -1,0 +1,5 @@
+"""Moderation API: sanctions."""
+
+from ninja import Router
+
+router = Router(tags=["moderation"])

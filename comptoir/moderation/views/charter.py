@@ -1,0 +1,3 @@
+"""Moderation: charter screens."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Moderation: queue screens."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Moderation: rules screens."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Moderation: sanctions screens."""
+
+urlpatterns: list = []
