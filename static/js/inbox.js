@@ -131,6 +131,16 @@
     if (event.target.matches?.("[data-inbox-poll]") && !visible()) { event.preventDefault(); }
   });
 
+  // htmx wires what it swaps in (the pane's hx-post forms, its poll) only when the swap settles, 20 ms or more later.
+  // A key pressed in between ("e" right after adding a note) clicked a form not yet wired: the browser posted it
+  // itself and loaded the whole page again, whose list (open conversations) no longer had the row just closed.
+  // Wire the new content at once; htmx.process does nothing more to what is already wired.
+  const wireNow = (event) => {
+    if (event.target instanceof Element && event.target.isConnected && onPage()) { window.htmx?.process(event.target); }
+  };
+  document.addEventListener("htmx:afterSwap", wireNow);
+  document.addEventListener("htmx:oobAfterSwap", wireNow);
+
   document.addEventListener("htmx:afterSwap", (event) => {
     const target = event.detail.target;
     if (target?.id === "inbox-rows") {

@@ -56,7 +56,8 @@ def test_a_cm_moves_with_the_keyboard_notes_closes_and_sees_messages_arrive(page
     page.keyboard.press("k")
     expect(pane).to_contain_text("L'atelier de réparation")
     expect(page).to_have_url(re.compile(r"c=\d+"))
-    expect(rows.nth(2).get_by_test_id("unread")).to_have_count(0)  # opened: read
+    expect(page.locator(f"#inbox-rows #conv-{Conversation.objects.get(subject__startswith="L'atelier").pk}")
+           .get_by_test_id("unread")).to_have_count(0)  # opened: read
 
     # A colleague opens the same conversation: the collision guard shows them.
     other = browser.new_context(base_url=live_server.url, locale="fr-FR", viewport={"width": 1280, "height": 860})
@@ -76,10 +77,13 @@ def test_a_cm_moves_with_the_keyboard_notes_closes_and_sees_messages_arrive(page
     assert Note.objects.get().author == cm
     shot(page, "desktop-fr")
 
-    page.evaluate("document.activeElement?.blur()")
+    page.evaluate("document.activeElement?.blur(); window.samePage = true")
     page.keyboard.press("e")
     expect(pane.get_by_test_id("reopen")).to_be_visible()
-    expect(rows.nth(2).get_by_test_id("status")).to_have_text(re.compile("Closed|Ferm"))
+    row = page.locator(f"#inbox-rows #conv-{current.pk}")
+    expect(row.get_by_test_id("status")).to_have_text(re.compile("Closed|Ferm"))
+    expect(rows).to_have_count(5)  # closed in place: the row stays where it was until the list is loaded again
+    assert page.evaluate("window.samePage === true"), "closing loaded the whole page again"
     assert Conversation.objects.get(pk=current.pk).status == "closed"
 
     # A member writes: the row arrives without reloading, and in the open conversation, the message too.
@@ -99,6 +103,37 @@ def test_a_cm_moves_with_the_keyboard_notes_closes_and_sees_messages_arrive(page
     shot(page, "help-fr")
     page.keyboard.press("Escape")
     other.close()
+    assert not page.console_errors, page.console_errors
+
+
+def test_a_key_pressed_the_moment_the_pane_is_swapped_in_acts_through_htmx(page, cm, inbox):
+    """A fast keyboard: "e" pressed as soon as the pane is back from adding a note, before htmx has settled it. The
+    close goes through htmx like any other (no page load: the list keeps the closed row, the pane says Closed)."""
+    page.set_viewport_size({"width": 1280, "height": 860})
+    log_in(page, cm)
+    page.goto("/w/velo/inbox/")
+    current = Conversation.objects.get(subject__startswith="L'atelier")
+    page.locator(f"#conv-{current.pk} [data-inbox-open]").click()
+    pane = page.get_by_test_id("conversation")
+    expect(pane).to_contain_text("L'atelier de réparation")
+    expect(pane.get_by_test_id("close")).to_be_visible()
+    page.evaluate("""() => {
+      window.samePage = true;
+      document.addEventListener("htmx:afterSwap", (event) => {
+        if (event.target.id !== "conversation-pane") { return; }
+        document.body.dispatchEvent(new KeyboardEvent("keydown", { key: "e", bubbles: true, cancelable: true }));
+      }, { once: true });
+    }""")
+    page.keyboard.press("n")
+    expect(page.locator("[data-inbox-note]")).to_be_focused()
+    page.keyboard.type("Rappeler demain.")
+    page.get_by_test_id("add-note").click()
+    expect(pane.get_by_test_id("reopen")).to_be_visible()
+    expect(page.locator(f"#inbox-rows #conv-{current.pk}").get_by_test_id("status")).to_have_text(re.compile("Closed|Ferm"))
+    expect(page.get_by_test_id("inbox-rows").locator("li")).to_have_count(5)
+    assert page.evaluate("window.samePage === true"), "the key posted the form itself: the whole page loaded again"
+    assert Conversation.objects.get(pk=current.pk).status == "closed"
+    assert Note.objects.get().text == "Rappeler demain."
     assert not page.console_errors, page.console_errors
 
 
