@@ -17,6 +17,7 @@ as context but never start one and never make anyone wait.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from django.db import transaction
@@ -28,6 +29,8 @@ from comptoir.stream.models import Item
 from .models import Conversation, ConversationItem, Reply
 from .signals import conversations_started, messages_arrived
 
+logger = logging.getLogger(__name__)
+
 KIND_OF = {"direct_message": Conversation.Kind.DIRECT, "email": Conversation.Kind.EMAIL,
            "forum_post": Conversation.Kind.FORUM}
 # Networks whose thread id names a place where members talk together (a topic, an e-mail thread): one conversation.
@@ -35,7 +38,13 @@ SHARED_THREADS = {"discourse", "email"}
 
 
 def items_analysed(sender, item_ids: list[int], **kwargs) -> None:
-    thread_items(item_ids)
+    """Runs inside the analysis's transaction: a failure here must not undo the labels of the whole batch, so it is
+    kept to a savepoint and logged as an error (the messages stay in the Fil; ``comptoir`` logs say which)."""
+    try:
+        with transaction.atomic():
+            thread_items(item_ids)
+    except Exception:
+        logger.exception("inbox: messages %s could not be put in conversations", list(item_ids)[:20])
 
 
 def _handle(value: str) -> str:
