@@ -2,7 +2,8 @@
 // Teach Comptoir: label the message with one key (t toxic, c clean, s spam, h not spam, space skip).
 (() => {
   const typing = (event) => event.ctrlKey || event.metaKey || event.altKey
-    || event.target.closest("input, textarea, select, [contenteditable]");
+    || (event.target.closest("input, textarea, select, [contenteditable]")
+      && !event.target.matches("input[type=checkbox]"));  // an article just ticked: the key still decides
 
   // After a decision the list shows the next message: the one below the decided one (or above, at the end).
   function nextAddress() {

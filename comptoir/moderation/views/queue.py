@@ -154,7 +154,7 @@ MODERATION = ListScreen(
     view_save_url_name="moderation_queue_view_save", view_delete_url_name="moderation_queue_view_delete",
     item_url_name="moderation_queue_item", perm=roles.VIEW_MODERATION, form_class=CaseFilterForm,
     builtin_views=[(gettext_lazy("To review"), ""), (gettext_lazy("Toxic"), "toxicity=toxic"),
-                   (gettext_lazy("Spam"), "spam=spam"), (gettext_lazy("Decided"), "status=decided")],
+                   (gettext_lazy("Spam"), "spam=spam")],
     scope=scope, chip_names=chip_names, decorate=decorate, page_context=page_context, detail_context=detail_context,
     head_template="moderation/queue_head.html", filters_template="moderation/queue_filters.html",
     more_filters_template="moderation/queue_more_filters.html", row_template="moderation/_case_row.html",
