@@ -7,4 +7,9 @@ class ModerationConfig(AppConfig):
     verbose_name = _("Moderation")
 
     def ready(self) -> None:
-        pass
+        # M-queue: the activity log's sentences of decisions (registered in queue.py) and the sidebar's count.
+        from comptoir.workspaces.context_processors import register_count
+
+        from . import queue, shell  # noqa: F401
+
+        register_count("moderation_open", shell.open_cases)

@@ -19,6 +19,7 @@ from comptoir.conftest import membership_of
 from comptoir.connectors.base import registered_networks
 from comptoir.connectors.webhook.client import sign
 from comptoir.inbox.tests.routing_world import routing_world
+from comptoir.moderation.tests.queue_world import queue_world
 from comptoir.stream import actions as stream_actions
 from comptoir.stream.ingest import store_fetched
 from comptoir.stream.models import Item, Source
@@ -52,7 +53,9 @@ KEYS = ["q", "source", "kind", "lang", "sentiment", "intent", "toxicity", "spam"
         # the inbox's routing forms
         "holidays_country", "trigger", "intents", "sentiments", "languages", "segments", "query", "team", "tag",
         "ack_text", "notify", "user", "hours", "minutes", "days", "stop", "enabled", "priority", "target",
-        "h-0-0-start", "h-0-0-end"]
+        "h-0-0-start", "h-0-0-end",
+        # moderation's review queue and Teach Comptoir
+        "articles", "key", "rule", "reason", "item"]
 
 
 def _routes():
@@ -90,6 +93,7 @@ def world(workspace, owner, cm, settings, tmp_path):
         "slug": "velo", "item_id": Item.objects.get().pk, "source_id": feed.pk, "channel_id": csv.pk,
         "member_id": Membership.objects.get(workspace=workspace, user__email__startswith="ines").pk,
         "invitation_id": invitation.pk, "token_id": token.pk, "token": raw, "network": "rss", "hook": hook,
+        **queue_world(member),
         **inbox_world(member),  # last: it brings a message of its own (item_id is the feed's)
     }
 
