@@ -189,8 +189,15 @@ def _detail(screen: ListScreen, membership, item: Item) -> dict:
              "score": score(item, task), "choices": list(label_names[task].items())} for task in LabelCorrection.TASKS]
     return {"item": item, "thread": thread, "author": author, "label_rows": rows,
             "item_tags": list(item.item_tags.select_related("tag").order_by("tag__name")),
-            "can_act": roles.has_perm(membership.role, roles.MODERATE),
+            "can_act": roles.has_perm(membership.role, roles.MODERATE), "current_model": _current_model(),
             "extra": screen.detail_context(membership, item) if screen.detail_context else {}}
+
+
+def _current_model() -> str:
+    """The model version that reads new messages now (after ``comptoir train``, the next one)."""
+    from comptoir.understanding.pipeline import MODEL_VERSION
+
+    return MODEL_VERSION
 
 
 def _screen_context(screen: ListScreen, slug: str) -> dict:
