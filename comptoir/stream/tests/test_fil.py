@@ -170,3 +170,15 @@ def test_a_page_of_the_fil_costs_at_most_15_queries(workspace, moderator, as_use
                 f"/w/velo/stream/?item={messages_[0].pk}&q=atelier&sentiment=&intent=", "/w/velo/stream/?kind=forum_post"):
         with django_assert_max_num_queries(15, info=url):
             assert client.get(url).status_code == 200
+
+
+def test_the_pane_says_which_model_read_the_message_and_which_reads_new_ones(workspace, cm, as_user, messages_):
+    from comptoir.understanding.pipeline import MODEL_VERSION
+
+    Item.objects.filter(pk=messages_[1].pk).update(model_version="ancien-1", analysed_at=timezone.now())
+    pane = as_user(cm).get(f"/w/velo/stream/items/{messages_[1].pk}/", HTTP_HX_REQUEST="true").content.decode()
+    line = pane.split('data-testid="model-version"')[1].split("</div>")[0]
+    assert "ancien-1" in line and MODEL_VERSION in line  # retrained: the next model version is named
+    Item.objects.filter(pk=messages_[1].pk).update(model_version=MODEL_VERSION)
+    pane = as_user(cm).get(f"/w/velo/stream/items/{messages_[1].pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert pane.split('data-testid="model-version"')[1].split("</div>")[0].count(MODEL_VERSION) == 1
