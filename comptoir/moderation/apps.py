@@ -7,4 +7,5 @@ class ModerationConfig(AppConfig):
     verbose_name = _("Moderation")
 
     def ready(self) -> None:
-        pass
+        # Activity sentences are registered where they are written.
+        from . import charter  # noqa: F401
