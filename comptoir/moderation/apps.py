@@ -7,9 +7,9 @@ class ModerationConfig(AppConfig):
     verbose_name = _("Moderation")
 
     def ready(self) -> None:
-        # M-queue: the activity log's sentences of decisions (registered in queue.py) and the sidebar's count.
+        # Activity sentences, tasks and clock claimers are registered where they are written.
         from comptoir.workspaces.context_processors import register_count
 
-        from . import queue, shell  # noqa: F401
+        from . import charter, queue, shell  # noqa: F401
 
         register_count("moderation_open", shell.open_cases)

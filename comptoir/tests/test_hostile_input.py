@@ -89,6 +89,7 @@ def world(workspace, owner, cm, settings, tmp_path):
         **_listening_world(workspace, cm, Item.objects.get()),
         **_inbox_world(workspace, csv),
         **publishing, "cal/token": publishing["ical_token"],
+        **_charter_world(member),
         "view_id": view.pk, "uidb64": "MQ",
         "slug": "velo", "item_id": Item.objects.get().pk, "source_id": feed.pk, "channel_id": csv.pk,
         "member_id": Membership.objects.get(workspace=workspace, user__email__startswith="ines").pk,
@@ -130,6 +131,16 @@ def _inbox_world(workspace, channel) -> dict:
     saved = SavedReply.objects.create(workspace=workspace, title="Adhésion", text="Bonjour {first_name}")
     Satisfaction.objects.create(workspace=workspace, conversation=conversation, token_hash=csat.hash_token("csat-token"))
     return {"conversation_id": conversation.pk, "reply_id": reply.pk, "saved_reply_id": saved.pk, "s/token": "csat-token"}
+
+
+def _charter_world(member) -> dict:
+    """A published charter version (moderation's charter routes: /w/…/charter/v/<number>/, /charte/…/v/<number>/)."""
+    from comptoir.moderation import charter
+
+    version = charter.do_save_draft(member, {"body_fr": "## Article 1 — Respect\nSoyez gentils.", "body_en": "",
+                                             "changes": ""})
+    charter.do_publish(member, version)
+    return {"w/number": version.number, "charte/number": version.number}
 
 
 def _url(route: str, world: dict) -> str:

@@ -2,9 +2,10 @@
 
 from ninja import Router
 
-from . import cases, rules, sanctions
+from . import cases, charter, rules, sanctions
 
 router = Router()
 router.add_router("", rules.router)
 router.add_router("", cases.router)
 router.add_router("", sanctions.router)
+router.add_router("", charter.router)
