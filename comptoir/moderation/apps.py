@@ -7,4 +7,5 @@ class ModerationConfig(AppConfig):
     verbose_name = _("Moderation")
 
     def ready(self) -> None:
-        pass
+        # Activity sentences and clock claimers are registered where they are written.
+        from . import appeals, sanctions  # noqa: F401
