@@ -63,6 +63,7 @@ class SanctionOut(Schema):
     starts_at: datetime
     ends_at: datetime | None
     status: str = Field(description="active, expired, lifted")
+    lift_reason: str
     decided_by: int | None
     message: str
     message_state: str = Field(description="sent, failed, manual")
@@ -80,7 +81,7 @@ class SanctionIn(Schema):
 
 
 class LiftIn(Schema):
-    reason: StrictStr = Field(..., max_length=10_000)
+    lift_reason: StrictStr = Field(..., max_length=10_000, description="Why it is lifted (recorded)")
 
 
 class DecideIn(Schema):
@@ -106,7 +107,7 @@ def _appeal_out(a: Appeal) -> dict:
 def _sanction_out(s: Sanction) -> dict:
     return {"id": s.pk, "person": s.person_id, "identity": s.identity_id, "case": s.case_id, "kind": s.kind,
             "level": s.level, "label": s.label, "articles": s.articles, "reason": s.reason, "starts_at": s.starts_at,
-            "ends_at": s.ends_at, "status": s.status, "decided_by": s.decided_by_id, "message": s.message,
+            "ends_at": s.ends_at, "status": s.status, "lift_reason": s.lift_reason, "decided_by": s.decided_by_id, "message": s.message,
             "message_state": s.message_state,
             "executions": [{"identity": x.identity_id, "channel": x.channel_id, "action": x.action, "state": x.state,
                             "error": str(x.error) if x.error_code else ""} for x in s.executions.all()],
@@ -167,7 +168,7 @@ def lift_sanction(request, slug: Slug, sanction_id: RowId, payload: LiftIn):
     membership = get_token_membership(request, slug, roles.MODERATE)
     sanction = get_object_or_404(Sanction, pk=sanction_id, workspace=membership.workspace)
     with audit.via("api"):
-        sanctions.do_lift(membership, sanction, payload.reason)
+        sanctions.do_lift(membership, sanction, payload.lift_reason)
     return _sanction_out(_sanctions(membership.workspace).get(pk=sanction.pk))
 
 

@@ -2,6 +2,7 @@
 the appeals to review, and the member's public appeal page (``/appel/<token>/``, no account)."""
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -34,6 +35,7 @@ def _flash(request, exc: ValidationError) -> None:
 # The ladder ----------------------------------------------------------------------------------------------------
 
 
+@login_required
 def ladder(request, slug):
     membership = get_membership(request, slug, roles.VIEW_MODERATION)
     return render(request, "moderation/ladder.html", {
@@ -49,6 +51,7 @@ def _ladder_error(request, membership, exc: ValidationError, typed: dict, editin
         "editing": editing}, status=400)
 
 
+@login_required
 @require_POST
 def ladder_add(request, slug):
     membership = get_membership(request, slug, roles.MANAGE_MODERATION)
@@ -61,6 +64,7 @@ def ladder_add(request, slug):
     return redirect("moderation_ladder", slug=slug)
 
 
+@login_required
 @require_POST
 def ladder_edit(request, slug, step_id):
     membership = get_membership(request, slug, roles.MANAGE_MODERATION)
@@ -74,6 +78,7 @@ def ladder_edit(request, slug, step_id):
     return redirect("moderation_ladder", slug=slug)
 
 
+@login_required
 @require_POST
 def ladder_delete(request, slug, step_id):
     membership = get_membership(request, slug, roles.MANAGE_MODERATION)
@@ -87,6 +92,7 @@ def ladder_delete(request, slug, step_id):
     return redirect("moderation_ladder", slug=slug)
 
 
+@login_required
 @require_POST
 def ladder_move(request, slug, step_id):
     membership = get_membership(request, slug, roles.MANAGE_MODERATION)
@@ -98,6 +104,7 @@ def ladder_move(request, slug, step_id):
     return redirect("moderation_ladder", slug=slug)
 
 
+@login_required
 @require_POST
 def ladder_settings(request, slug):
     membership = get_membership(request, slug, roles.MANAGE_MODERATION)
@@ -113,6 +120,7 @@ def ladder_settings(request, slug):
 # Sanctions -----------------------------------------------------------------------------------------------------
 
 
+@login_required
 def sanction_list(request, slug):
     membership = get_membership(request, slug, roles.VIEW_MODERATION)
     status = request.GET.get("status", "")
@@ -125,6 +133,7 @@ def sanction_list(request, slug):
         "pending_appeals": Appeal.objects.filter(workspace=membership.workspace, status=Appeal.Status.PENDING).count()})
 
 
+@login_required
 def sanction_detail(request, slug, sanction_id):
     membership = get_membership(request, slug, roles.VIEW_MODERATION)
     sanction = get_object_or_404(Sanction.objects.select_related("identity", "person", "decided_by", "lifted_by",
@@ -147,6 +156,7 @@ def _identity(membership, raw) -> Identity:
     return get_object_or_404(Identity.objects.select_related("person"), pk=int(raw), workspace=membership.workspace)
 
 
+@login_required
 def member_record(request, slug, identity_id):
     """A member's sanctions record and the sanction panel, reachable without a case (from the people or sanctions)."""
     membership = get_membership(request, slug, roles.VIEW_MODERATION)
@@ -168,6 +178,7 @@ def panel_context(membership, identity, case) -> dict:
             "can_moderate": roles.has_perm(membership.role, roles.MODERATE)}
 
 
+@login_required
 @require_POST
 def sanction_add(request, slug):
     membership = get_membership(request, slug, roles.MODERATE)
@@ -204,6 +215,7 @@ def _message_state(state: str) -> str:
     return {"sent": _("sent"), "failed": _("failed, send it by hand"), "manual": _("to send by hand")}.get(state, state)
 
 
+@login_required
 @require_POST
 def sanction_lift(request, slug, sanction_id):
     membership = get_membership(request, slug, roles.MODERATE)
@@ -220,6 +232,7 @@ def sanction_lift(request, slug, sanction_id):
 # Appeals -------------------------------------------------------------------------------------------------------
 
 
+@login_required
 def appeal_list(request, slug):
     membership = get_membership(request, slug, roles.VIEW_MODERATION)
     found = (Appeal.objects.filter(workspace=membership.workspace)
@@ -231,6 +244,7 @@ def appeal_list(request, slug):
         "can_moderate": roles.has_perm(membership.role, roles.MODERATE), "me": request.user.pk})
 
 
+@login_required
 @require_POST
 def appeal_decide(request, slug, appeal_id):
     membership = get_membership(request, slug, roles.MODERATE)
