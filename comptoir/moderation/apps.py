@@ -10,6 +10,6 @@ class ModerationConfig(AppConfig):
         # Activity sentences, tasks and clock claimers are registered where they are written.
         from comptoir.workspaces.context_processors import register_count
 
-        from . import charter, queue, shell  # noqa: F401
+        from . import appeals, charter, queue, sanctions, shell  # noqa: F401
 
         register_count("moderation_open", shell.open_cases)

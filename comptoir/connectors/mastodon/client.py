@@ -629,6 +629,14 @@ class MastodonConnector(BaseConnector):
         else:
             raise self._unsupported(str(action))
 
+    def unmoderate(self, action: Action, target_external_id: str) -> None:
+        """Undo a block or a mute of an account (a sanction that ended or was lifted)."""
+        action = Action(action)
+        if action not in (Action.BLOCK, Action.MUTE):
+            raise self._unsupported(str(action))
+        account_id = self._account_id(target_external_id)
+        self._request("POST", f"/api/v1/accounts/{quote(account_id, safe='')}/un{action.value}")
+
     def _account_id(self, target: str) -> str:
         target = (target or "").strip()
         if "@" in target:

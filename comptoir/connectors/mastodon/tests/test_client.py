@@ -275,6 +275,20 @@ def test_it_blocks_mutes_and_reports(alice, masto):
     assert [str(a["id"]) for a in client.mutes()] == [bob_id]
 
 
+def test_it_undoes_a_mute_and_a_block(alice, masto):
+    bob_id = str(masto.client("bob").me()["id"])
+    alice.moderate(Action.MUTE, bob_id)
+    alice.moderate(Action.BLOCK, "@bob@127.0.0.1")
+
+    alice.unmoderate(Action.MUTE, "@bob@127.0.0.1")
+    alice.unmoderate(Action.BLOCK, bob_id)
+
+    client = masto.client("alice")
+    assert client.mutes() == [] and client.blocks() == []
+    with pytest.raises(NotSupported):
+        alice.unmoderate(Action.DELETE, "1")
+
+
 def test_an_action_it_cannot_do_is_not_supported(alice):
     with pytest.raises(NotSupported):
         alice.moderate(Action.BAN, "1")
