@@ -216,11 +216,9 @@ class Outcome:
 def _warning_step(case: Case):
     """The ladder's proposed step for a warning: the proposal if it is a reminder or a warning, else the warning."""
     target = case.person or case.identity
-    try:
-        from .sanctions import propose  # type: ignore[attr-defined]  # M-sanctions
-    except ImportError:
-        propose = None
-    if propose is not None and target is not None:
+    from .sanctions import propose
+
+    if target is not None:
         step = propose(target)
         if step is not None and step.kind in (LadderStep.Kind.REMINDER, LadderStep.Kind.WARNING):
             return step
@@ -230,23 +228,14 @@ def _warning_step(case: Case):
 
 
 def _warn(membership, case: Case, articles: list[int], note: str):
-    step = _warning_step(case)
-    if case.identity is None and case.person is None:
-        raise ValidationError({"decision": _("The author of this message is unknown: there is nobody to warn.")})
-    try:
-        from .sanctions import do_sanction  # type: ignore[attr-defined]  # M-sanctions
-    except ImportError:
-        do_sanction = None
-    if do_sanction is not None:
-        return do_sanction(membership, identity=case.identity, step=step, articles=articles, reason=note, case=case)
-    # TODO(lead): until M-sanctions is merged, the warning is recorded here (no message sent to the member).
-    from .models import Sanction
+    """A warning is the ladder's reminder or warning step: the sanction decides the case and tells the member (its
+    message goes out on the network, so this runs outside any transaction)."""
+    from .sanctions import do_sanction
 
-    return Sanction.objects.create(
-        workspace=membership.workspace, person=case.person, identity=case.identity, case=case, step=step,
-        kind=step.kind if step else LadderStep.Kind.WARNING, level=step.position if step else 1,
-        label=step.label if step else "", articles=articles, charter_version=current_charter(membership.workspace),
-        reason=note, decided_by=membership.user, message_state="none")
+    if case.identity is None:
+        raise ValidationError({"decision": _("The author of this message is unknown: there is nobody to warn.")})
+    return do_sanction(membership, identity=case.identity, step=_warning_step(case), articles=articles, reason=note,
+                       case=case)
 
 
 def do_decide(membership, case: Case, decision: str, *, articles=(), note: str = "") -> Outcome:
@@ -270,12 +259,22 @@ def do_decide(membership, case: Case, decision: str, *, articles=(), note: str =
             outcome.network, outcome.error = carry_out(item, decision, reason=note)
     elif decision == "approve" and case.held:
         outcome.network, outcome.error = _undo_holds(membership, case)
+    elif decision == "warn":
+        outcome.sanction = _warn(membership, case, numbers, note)  # decides the case, in its own transaction
+        with transaction.atomic():
+            Case.objects.filter(pk=case.pk).update(decision_note=note)
+            locked = Case.objects.get(pk=case.pk)
+            audit.record(membership.workspace, membership.user, "case.decide", locked,
+                         after={"decision": locked.decision, "articles": numbers, "network": ""},
+                         object_repr=locked.text[:80])
+        outcome.case = locked
+        case.__dict__.update({k: getattr(locked, k) for k in ("status", "decision", "articles", "decision_note",
+                                                              "decided_by_id", "decided_at", "held")})
+        return outcome
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         if locked.status != Case.Status.OPEN:
             raise ValidationError({"decision": _("Someone decided this message a moment ago: it left the queue.")})
-        if decision == "warn":
-            outcome.sanction = _warn(membership, locked, numbers, note)
         locked.status, locked.decision = Case.Status.DECIDED, DECISIONS[decision]
         locked.articles, locked.decision_note = numbers, note
         locked.decided_by, locked.decided_at = membership.user, timezone.now()
