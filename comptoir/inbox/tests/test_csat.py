@@ -125,7 +125,9 @@ def test_the_member_answers_on_the_public_page_and_may_change_it_for_a_week(cm, 
 def test_a_wrong_score_is_refused_clearly(cm, conversation, asking, score):
     _close(cm, conversation)
     url = reverse("inbox_csat", args=[_token(Reply.objects.get(purpose="csat"))])
-    response = Client().post(url, {"score": score, "comment": "x" * 100_000})
+    member = Client()
+    member.cookies["django_language"] = "en"  # the member chose English on the page
+    response = member.post(url, {"score": score, "comment": "x" * 100_000})
     body = response.content.decode()
     assert response.status_code == 400 and "Choose a score from 1" in body and "at most 2000 characters" in body
     assert Satisfaction.objects.get().score is None
@@ -146,6 +148,7 @@ def test_answers_are_rate_limited_per_link(cm, conversation, asking):
     _close(cm, conversation)
     url = reverse("inbox_csat", args=[_token(Reply.objects.get(purpose="csat"))])
     member = Client()
+    member.cookies["django_language"] = "en"  # the member chose English on the page
     for n in range(csat.MAX_POSTS_PER_HOUR):
         assert member.post(url, {"score": str(n % 5 + 1)}).status_code == 302
     refused = member.post(url, {"score": "1"})
