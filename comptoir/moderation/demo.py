@@ -179,9 +179,9 @@ RULES = {
         "insults": ("Insultes (mots surveillés et lexiques fr/en)", "words",
                     {"query": "abruti* OR guignol* OR connard* OR \"ferme-la\" OR idiot* OR clown* OR pathetic",
                      "lexicons": ["fr_insults", "en_insults"]}, ["hold", "flag"], [1], False, True, "", 41),
-        "heated": ("Mots vifs à relire (sans mise en attente)", "words",
-                   {"query": "racket* OR arnaque* OR honte OR absurde OR useless", "lexicons": []}, ["flag"], [1],
-                   False, True, "", 22),
+        "heated": ("Mots vifs : mise en attente pour relecture", "words",
+                   {"query": "racket* OR arnaque* OR honte OR absurde OR useless", "lexicons": []}, ["hold", "flag"],
+                   [1], False, True, "", 22),
         **_SHARED_RULES,
         "ads": ("Ventes hors rubrique : rappel de la charte", "words",
                 {"query": "vends OR \"à vendre\" OR \"prix à débattre\"", "lexicons": []}, ["reply", "flag"], [4],
@@ -247,11 +247,11 @@ VELO_FLAGS = [
            "Livraison offerte : bit.ly/velo-promo-70 🔥", ("spam", "links", "repeat", "newcomer"), 5 + i * 0.05, new=True)
       for i, (handle, name) in enumerate([("ebike_deals_fr", "E-bike Deals"), ("promo_velo_24", "Promo Vélo"),
                                           ("bestbike_outlet", "BestBike Outlet"), ("velo_discount_77", "Vélo Discount")])],
-    *[Flag("mastodon", "kevin_l@piaille.fr", "Kévin L.", text, (), 7.025 - i * 0.004) for i, text in enumerate([
+    *[Flag("mastodon", "kevin_l@piaille.fr", "Kévin L.", text, (), 7.025 - i * 0.004, thread=2) for i, text in enumerate([
         "Bonsoir", "L'atelier de ce soir est maintenu ?", "Il pleut des cordes", "Quelqu'un peut répondre ?"])],
-    Flag("mastodon", "kevin_l@piaille.fr", "Kévin L.", "ALLÔ ??? QUELQU'UN ???", ("flood",), 7.005),
+    Flag("mastodon", "kevin_l@piaille.fr", "Kévin L.", "ALLÔ ??? QUELQU'UN ???", ("flood",), 7.005, thread=2),
     Flag("mastodon", "kevin_l@piaille.fr", "Kévin L.", "Répondez svp c'est urgent, l'atelier est ouvert ce soir ou "
-         "pas ???", ("flood",), 7.0),
+         "pas ???", ("flood",), 7.0, thread=2),
     Flag("discourse", "greg_trader", "Greg", "Super fil ! Pour ceux que ça intéresse : www.gains-rapides.example, "
          "cutt.ly/3xBk9, tinyurl.com/velo-gratuit et bit.ly/bonus-cycliste", ("links", "spam", "newcomer"), 9, new=True,
          topic="Itinéraire sécurisé Villeurbanne – Part-Dieu"),
@@ -264,7 +264,7 @@ VELO_FLAGS = [
           ("rouler_libre_lyon", "Rouler Libre", "Encore ces militants du vélo qui veulent nous empêcher de circuler."),
           ("stop_pistes_lyon", "Stop Pistes", "Vos pistes vides coûtent une fortune, dégagez des quais."),
       ])],
-    Flag("discourse", "marc_d", "Marc Dumas", "Franchement, le bureau n'écoute personne : ce choix de parcours est "
+    Flag("discourse", "patrick_m", "Patrick Morel", "Franchement, le bureau n'écoute personne : ce choix de parcours est "
          "absurde et c'est la troisième fois qu'on vous le dit.", ("heated",), 30, topic="Parcours de la vélorution"),
     # Decided -----------------------------------------------------------------------------------------------------
     Flag("mastodon", "jerome_b@piaille.fr", "Jérôme Blanc", "Encore un message de propagande, vous êtes vraiment des "
@@ -287,13 +287,13 @@ VELO_FLAGS = [
          "bit.ly/cryptovelo", ("links",), 16 * 24 - 1, "sanctioned", "mehdi", (3,),
          "Compte de spam, mêmes liens sur Mastodon et le forum : exclusion.", 5, new=True,
          topic="Bilan de la Fête du vélo"),
-    Flag("discourse", "marc_d", "Marc Dumas", "Vous vous moquez du monde avec ce tarif, c'est du racket pur et simple.",
+    Flag("discourse", "patrick_m", "Patrick Morel", "Vous vous moquez du monde avec ce tarif, c'est du racket pur et simple.",
          ("heated",), 13 * 24, "approved", "mehdi", (), "Critique vive mais légitime, pas d'attaque personnelle.",
-         topic="Tarifs de l'adhésion"),
-    Flag("mastodon", "tom_in_lyon@mastodon.social", "Tom Walker", "Honestly the new route map is useless, whoever made "
+         topic="Budget de l'association"),
+    Flag("mastodon", "ride_or_not@mastodon.social", "Chris Parker", "Honestly the new route map is useless, whoever made "
          "it never rode a bike in Lyon.", ("heated",), 6 * 24, "approved", "camille", (),
          "Frank feedback on the map, not an insult."),
-    Flag("mastodon", "sophie_velotaf@piaille.fr", "Sophie Marchand", "Cette montée de la Croix-Rousse m'a tuée, quelle "
+    Flag("mastodon", "anne_so@piaille.fr", "Anne-Sophie D.", "Cette montée de la Croix-Rousse m'a tuée, quelle "
          "horreur 😂", ("threats",), 4 * 24, "approved", "mehdi", (), "Faux positif : une façon de parler."),
     Flag("discourse", "bernard_v", "Bernard Vial", "Je vends mon VTT Rockrider 27,5 pouces, 250 €, prix à débattre, "
          "MP.", ("ads",), 8 * 24, "warned", "camille", (4,), "Annonce hors rubrique, rappel envoyé.", 1,
@@ -329,11 +329,11 @@ LUMIERE_FLAGS = [
            "bit.ly/glow-serum, lien en bio !", ("spam", "links", "repeat", "promo", "newcomer"), 4 + i * 0.04, new=True)
       for i, (handle, name) in enumerate([("glow-deals", "Glow Deals"), ("beaute-outlet", "Beauté Outlet"),
                                           ("serum-promo", "Sérum Promo"), ("skin-bargains", "Skin Bargains")])],
-    *[Flag("matrix", "@impatiente:matrix.org", "Impatiente", text, (), 6.025 - i * 0.004) for i, text in enumerate([
+    *[Flag("matrix", "@impatiente:matrix.org", "Impatiente", text, (), 6.025 - i * 0.004, thread=2) for i, text in enumerate([
         "Bonjour", "Ma commande n'est pas arrivée", "Il y a quelqu'un ?", "Allô ?"])],
-    Flag("matrix", "@impatiente:matrix.org", "Impatiente", "RÉPONDEZ", ("flood",), 6.005),
+    Flag("matrix", "@impatiente:matrix.org", "Impatiente", "RÉPONDEZ", ("flood",), 6.005, thread=2),
     Flag("matrix", "@impatiente:matrix.org", "Impatiente", "Ça fait 10 minutes que j'attends, il y a quelqu'un ou "
-         "pas ???", ("flood",), 6.0),
+         "pas ???", ("flood",), 6.0, thread=2),
     Flag("mastodon", "deal_hunter@mastodon.online", "Deal Hunter", "Cheaper dupes here: shorturl.at/x9k2, "
          "tinyurl.com/dupes-cream, bit.ly/skin-dupes and is.gd/glowup", ("links", "spam", "newcomer"), 8, new=True),
     Flag("mastodon", "grumpy_buyer@mastodon.social", "Rick", "You are pathetic clowns selling overpriced water in "
@@ -365,16 +365,19 @@ LUMIERE_FLAGS = [
     Flag("matrix", "@dupes.factory:matrix.org", "Dupes Factory", "Copies de toutes les crèmes Lumière à 3 €, code "
          "promo DUPE50 : bit.ly/dupes-factory", ("spam", "links", "promo", "newcomer"), 15 * 24 - 1, "sanctioned", "mehdi",
          (3,), "Compte de spam sur Bluesky et le salon : exclusion.", 5, new=True),
-    Flag("bluesky", "mel-skincare.bsky.social", "Mélissa Caron", "Ce parfum sent le produit ménager, c'est une honte "
+    Flag("bluesky", "clemence-p.bsky.social", "Clémence P.", "Ce parfum sent le produit ménager, c'est une honte "
          "pour une marque à ce prix.", ("heated",), 12 * 24, "approved", "mehdi", (),
          "Critique vive mais légitime du produit."),
-    Flag("mastodon", "emma_w@mastodon.social", "Emma Wilson", "This cream is killing it, my skin has never looked "
+    Flag("mastodon", "lily_r@mastodon.social", "Lily Roberts", "This cream is killing it, my skin has never looked "
          "better!", ("threats",), 6 * 24, "approved", "camille", (), "False positive: a compliment."),
-    Flag("mastodon", "olivia_k@mastodon.social", "Olivia King", "Honestly your customer service is a joke, three "
+    Flag("bluesky", "margot-l.bsky.social", "Margot L.", "Quelqu'un aurait un code promo pour le coffret Nuit d'hiver "
+         "? Je n'en trouve aucun.", ("promo",), 7 * 24, "approved", "mehdi", (),
+         "Une cliente demande un code, elle n'en publie pas : réponse automatique retirée."),
+    Flag("mastodon", "kate_b@mas.to", "Kate Brown", "Honestly your customer service is a joke, three "
          "weeks for a refund.", ("heated",), 3 * 24, "approved", "mehdi", (), "Angry but fair complaint."),
     Flag("matrix", "@vente.flacons:matrix.org", "Vente Flacons", "Je vends mes flacons vides Lumière, 2 € pièce, "
          "écrivez-moi.", ("promo",), 8 * 24, "warned", "camille", (4,), "Vente hors sujet dans le salon.", 1),
-    Flag("bluesky", "julie-b.bsky.social", "Julie Bertrand", "Pour celles qui ont eu le même souci : ma commande "
+    Flag("bluesky", "helene-t.bsky.social", "Hélène T.", "Pour celles qui ont eu le même souci : ma commande "
          "LUM-48991, livrée au 12 rue des Lilas, était aussi abîmée.", ("privacy",), 5 * 24, "hidden", "mehdi", (5,),
          "Adresse et numéro de commande publiés : masqué, la cliente est recontactée en privé."),
     Flag("bluesky", "nature-pure.bsky.social", "Nature Pure", "Les parabènes donnent le cancer, c'est prouvé, fuyez "
@@ -495,7 +498,29 @@ class _Builder:
         self._cases(items)
         self._sanctions()
         self._acceptances()
+        self._inbox(items)
         return len(self.cases)
+
+    def _inbox(self, items: list) -> None:
+        """The inbox threaded the flagged messages too (they came in on the owned channels). Nobody owes them an
+        answer: their conversations wait for no reply (so no response target is missed on spam), and those whose
+        case was decided were closed then."""
+        from comptoir.inbox.models import Conversation, ConversationItem
+
+        links = dict(ConversationItem.objects.filter(item_id__in=[i.pk for i in items]).values_list(
+            "item_id", "conversation_id"))
+        Conversation.objects.filter(pk__in=set(links.values())).update(waiting_since=None, reply_due_at=None)
+        closed: dict[int, datetime] = {}
+        for n, case in self.cases.items():
+            conversation = links.get(items[n].pk)
+            if conversation is not None and case.decided_at is not None:
+                closed[conversation] = max(closed.get(conversation, case.decided_at), case.decided_at)
+        for n, case in self.cases.items():  # a conversation with a case still open stays open
+            if case.decided_at is None:
+                closed.pop(links.get(items[n].pk), None)
+        for conversation, at in closed.items():
+            Conversation.objects.filter(pk=conversation).update(status=Conversation.Status.CLOSED, closed_at=at,
+                                                                unread=False)
 
     # Messages ------------------------------------------------------------------------------------------------
 
@@ -510,10 +535,12 @@ class _Builder:
             language=channel.language, status=Source.Status.PAUSED)
 
     def _own_posts(self, source) -> list[str]:
+        """The channel's last posts (not its replies): what the flagged messages comment on."""
         from comptoir.stream.models import Item
 
-        return list(Item.objects.filter(source=source, author__handle=source.channel.handle, published_at__lt=self.now)
-                    .order_by("-published_at").values_list("external_id", flat=True)[:12])
+        return list(Item.objects.filter(source=source, author__handle=source.channel.handle, published_at__lt=self.now,
+                                        parent_external_id="").order_by("-published_at")
+                    .values_list("external_id", flat=True)[:12])
 
     def _author(self, flag: Flag) -> Author:
         handle, network = flag.who, flag.network
@@ -546,7 +573,7 @@ class _Builder:
         elif network == "matrix":
             external_id = f"{MATRIX_ROOM}/${self._hash('event', n)[:24]}"
             url = f"https://matrix.to/#/{MATRIX_ROOM}/{external_id.split('/', 1)[1]}"
-            thread = parent or f"{MATRIX_ROOM}/${self._hash('root', n)[:24]}"
+            thread = parent or f"{MATRIX_ROOM}/${self._hash('root', flag.thread or n)[:24]}"
             parent = parent or thread
         else:  # discourse
             topic = 3100 + int(self._hash("topic", flag.topic)[:4], 16) % 500
@@ -640,14 +667,14 @@ class _Builder:
         elif rule.kind == Rule.Kind.LINKS:
             links = LINK.findall(item.text)
             short = [link for link in links if link.split("/")[0] in SHORTENERS]
-            detail = f"{len(links)} links" + (f", shortener {short[0].split('/')[0]}" if short else "")
+            detail = f"{len(links)} link" + ("s" if len(links) > 1 else "") + (f", shortener {short[0].split('/')[0]}" if short else "")
         else:
             detail = {
                 Rule.Kind.NEWCOMER: "first message of a new account",
-                Rule.Kind.FLOOD: "{messages} messages in {minutes} minutes".format(**params),
-                Rule.Kind.REPEAT: "same text {copies} times in {hours} h".format(**params),
-                Rule.Kind.BRIGADING: "{identities} new accounts on this thread in {minutes} min".format(**params),
-            }[rule.kind]
+                Rule.Kind.FLOOD: "{messages} messages in {minutes} minutes",
+                Rule.Kind.REPEAT: "same text {copies} times in {hours} h",
+                Rule.Kind.BRIGADING: "{identities} new accounts on this thread in {minutes} min",
+            }[rule.kind].format(**params)
         return {"rule": rule.pk, "rule_name": rule.name, "kind": rule.kind, "detail": detail[:300], "scores": found}
 
     def _matched(self, rule: Rule, text: str) -> str:
@@ -700,8 +727,9 @@ class _Builder:
             auto = AutoAction(workspace=self.workspace, case=case, rule=rule, rule_name=rule.name, item=item,
                               action=action, scores=reason["scores"], detail=reason["detail"], result=result,
                               at=at)
-            if case is not None and flag.decision == "approved" and action in ("hold", "hide") and result == AutoAction.Result.DONE:
-                # The moderator approved it: what the rule held is visible again, undone from the case.
+            if (case is not None and flag.decision == "approved" and action in ("hold", "hide", "reply")
+                    and result == AutoAction.Result.DONE):
+                # The moderator approved it: what the rule held is visible again (or its reply withdrawn).
                 auto.result, auto.undone_at, auto.undone_by = AutoAction.Result.UNDONE, case.decided_at, case.decided_by
             auto.save()
 
