@@ -3,7 +3,8 @@
 ``workspaces`` creates the accounts, the two workspaces and their channels; ``stream`` then adds the
 messages of the Fil to those workspaces; ``listening`` their topics of watch and a month of mentions;
 ``publishing`` their content requests, posts and calendar; ``inbox`` the conversations members had with them (on the
-channels' own posts), with the teams, rules and feedback around them.
+channels' own posts), with the teams, rules and feedback around them; ``moderation`` their charter, rules, the messages
+the rules flagged (the review queue) and a sanctions history with appeals.
 No app imports another app's demo: a new job app adds its own ``demo.py`` and one line below.
 """
 
@@ -16,6 +17,7 @@ def create(reset: bool = False) -> list[tuple[str, str]]:
     from comptoir.inbox import demo as inbox_demo
     from comptoir.listening import demo as listening_demo
     from comptoir.listening import demo_watch as listening_watch_demo
+    from comptoir.moderation import demo as moderation_demo
     from comptoir.publishing import demo as publishing_demo
     from comptoir.stream import demo as stream_demo
     from comptoir.workspaces import demo as workspaces_demo
@@ -26,6 +28,7 @@ def create(reset: bool = False) -> list[tuple[str, str]]:
     listening_watch_demo.add_demo_watch()  # alerts, crises and curation on the month of mentions
     publishing_demo.add_demo()  # requests, posts, approvals and a month of the calendar
     inbox_demo.add_demo()  # conversations, teams, routing rules, saved replies, feedback and a digest
+    moderation_demo.add_demo()  # charter, rules, flagged messages in the queue, sanctions and appeals
     return accounts
 
 

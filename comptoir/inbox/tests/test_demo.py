@@ -31,6 +31,7 @@ from comptoir.inbox.models import (
 from comptoir.inbox.query import ConversationQuery, routed_scope
 from comptoir.listening.querylang import parse
 from comptoir.members.models import Identity, Person
+from comptoir.moderation.models import AutoAction
 from comptoir.stream.models import Item
 from comptoir.understanding.lang import detect
 from comptoir.workspaces.models import User, Workspace
@@ -64,7 +65,11 @@ def test_every_inbox_screen_of_both_demo_workspaces_is_full(demo_made):
     paul = User.objects.get(email="paul@demo.comptoir.test")
     for slug in SLUGS:
         workspace = Workspace.objects.get(slug=slug)
-        conversations = Conversation.objects.filter(workspace=workspace)
+        # The moderation demo's flagged messages (spam, insults, a flood) came in on the same channels: the inbox
+        # threads them too. These checks are about the inbox demo's own conversations.
+        flagged = AutoAction.objects.filter(workspace=workspace).values("item_id")
+        conversations = Conversation.objects.filter(workspace=workspace).exclude(
+            pk__in=ConversationItem.objects.filter(item_id__in=flagged).values("conversation_id"))
         # The list: open, pending and closed conversations, some unread, from each of the workspace's own channels.
         assert 40 <= conversations.count() <= 60
         for status in Conversation.Status.values:
