@@ -7,4 +7,9 @@ class ModerationConfig(AppConfig):
     verbose_name = _("Moderation")
 
     def ready(self) -> None:
-        pass
+        from comptoir.stream import signals as stream_signals
+
+        from . import rules
+
+        # Rules read the new messages of owned channels once understanding has labelled them.
+        stream_signals.items_analysed.connect(rules.items_analysed, dispatch_uid="moderation.rules_on_new_items")
