@@ -91,6 +91,16 @@ LIMITS = {  # name: (min, max, default) of the integer parameters
 KIND_INTS = {Rule.Kind.LINKS: ("max_links",), Rule.Kind.NEWCOMER: ("first_messages",),
              Rule.Kind.FLOOD: ("messages", "minutes"), Rule.Kind.REPEAT: ("copies", "hours"),
              Rule.Kind.BRIGADING: ("identities", "minutes", "max_age_days")}
+KIND_FIELDS = {
+    Rule.Kind.WORDS: ("query", "lexicons", "min_toxicity"),
+    Rule.Kind.MODEL: ("task", "category", "threshold"),
+    Rule.Kind.LINKS: ("max_links", "shorteners", "new_domains"),
+    Rule.Kind.NEWCOMER: ("first_messages",),
+    Rule.Kind.FLOOD: ("messages", "minutes"),
+    Rule.Kind.REPEAT: ("copies", "hours"),
+    Rule.Kind.BRIGADING: ("identities", "minutes", "max_age_days"),
+}
+PARAM_FIELDS = {name for names in KIND_FIELDS.values() for name in names}
 _URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"']+")
 _VARIABLE = re.compile(r"\{(\w{1,30})\}")
 
@@ -336,6 +346,14 @@ def check_rule(workspace, data: dict, *, rule: Rule | None = None, preview_check
                                                  "or hold instead of hiding.") % {"matched": result.matched,
                                                                                  "scanned": result.scanned}]})
     return clean
+
+
+def check_fields_apply(kind: str, names) -> None:
+    """Refuse parameters of another kind of rule (the API names them; forms only send their kind's)."""
+    wrong = sorted(set(names) & PARAM_FIELDS - set(KIND_FIELDS.get(kind, ())))
+    if wrong:
+        raise ValidationError({wrong[0]: _("“%(field)s” does not apply to a rule of kind “%(kind)s”.") % {
+            "field": wrong[0], "kind": kind}})
 
 
 def flat(rule: Rule) -> dict:

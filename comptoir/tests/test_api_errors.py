@@ -12,6 +12,7 @@ from django.test import Client
 
 from comptoir.conftest import membership_of
 from comptoir.inbox.tests.routing_world import routing_world
+from comptoir.moderation.tests.rules_world import rules_world
 from comptoir.tests.inbox_world import inbox_world
 from comptoir.tests.publishing_world import png_bytes, publishing_world
 from comptoir.workspaces import actions
@@ -82,11 +83,13 @@ def targets(workspace, other_workspace, owner, analyst, outsider, settings, tmp_
     return {
         "mine": {"slug": "velo", "member_id": membership_of(analyst, workspace).pk, "channel_id": mine.pk,
                  **publishing_world(membership_of(owner, workspace), owner), **inbox_world(membership_of(owner, workspace)),
-                 **_api_ids(routing_world(membership_of(owner, workspace), analyst))},
+                 **_api_ids(routing_world(membership_of(owner, workspace), analyst)),
+                 **rules_world(membership_of(owner, workspace))},
         "theirs": {"slug": "autre", "member_id": membership_of(outsider, other_workspace).pk, "channel_id": theirs.pk,
                    **publishing_world(membership_of(outsider, other_workspace), outsider),
                    **inbox_world(membership_of(outsider, other_workspace)),
-                   **_api_ids(routing_world(membership_of(outsider, other_workspace), outsider))},
+                   **_api_ids(routing_world(membership_of(outsider, other_workspace), outsider)),
+                   **rules_world(membership_of(outsider, other_workspace))},
     }
 
 

@@ -19,6 +19,7 @@ from comptoir.conftest import membership_of
 from comptoir.connectors.base import registered_networks
 from comptoir.connectors.webhook.client import sign
 from comptoir.inbox.tests.routing_world import routing_world
+from comptoir.moderation.tests.rules_world import rules_world
 from comptoir.stream import actions as stream_actions
 from comptoir.stream.ingest import store_fetched
 from comptoir.stream.models import Item, Source
@@ -91,6 +92,7 @@ def world(workspace, owner, cm, settings, tmp_path):
         "member_id": Membership.objects.get(workspace=workspace, user__email__startswith="ines").pk,
         "invitation_id": invitation.pk, "token_id": token.pk, "token": raw, "network": "rss", "hook": hook,
         **inbox_world(member),  # last: it brings a message of its own (item_id is the feed's)
+        **rules_world(member),
     }
 
 
