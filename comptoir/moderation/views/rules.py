@@ -76,7 +76,9 @@ class RuleForm(forms.Form):
     hours = forms.CharField(label=gettext_lazy("Within (hours)"), required=False, max_length=20)
     identities = forms.CharField(label=gettext_lazy("New accounts"), required=False, max_length=20)
     max_age_days = forms.CharField(label=gettext_lazy("First seen within (days)"), required=False, max_length=20)
-    actions = forms.MultipleChoiceField(label=gettext_lazy("Then"), required=False,
+    actions = forms.MultipleChoiceField(label=gettext_lazy("Then"), required=True, error_messages={
+                                            "required": gettext_lazy("Choose at least one action, e.g. “Flag for "
+                                                                     "review”.")},
                                         widget=forms.CheckboxSelectMultiple, choices=list(rules.ACTIONS.items()))
     reply_template = forms.CharField(label=gettext_lazy("Reply"), required=False, max_length=10_000,
                                      widget=forms.Textarea(attrs={"rows": 3}),
