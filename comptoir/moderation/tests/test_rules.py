@@ -268,3 +268,18 @@ def test_a_delete_rule_deletes_our_own_status_on_the_peer(alice_channel, masto, 
     assert str(status["id"]) not in [str(s["id"]) for s in statuses_of(masto, "alice")]
     result, error = rules.carry_out(item, "delete")  # already gone: the peer says so
     assert result == "failed" and error
+
+
+def test_a_reply_rule_answers_on_the_peer_citing_the_articles_after_the_commit(alice_channel, masto, manager):
+    rule(manager, name="Rappel", kind="words", lexicons=["fr_insults"], actions=["flag", "reply"], articles=[3],
+         reply_template="Merci {first_name} de rester courtois (article {articles} de notre charte).")
+    masto.client("bob").status_post("@alice Ferme ta gueule, abruti")
+    _poll(alice_channel)
+    reply = AutoAction.objects.get(action="reply")
+    assert reply.result == "manual" and reply.error_params == {"queued": True}  # the call waits for the commit
+    assert rules.run_auto_actions.call([reply.pk]) == 1
+    assert rules.run_auto_actions.call([reply.pk]) == 0  # idempotent: claimed once
+    reply.refresh_from_db()
+    assert reply.result == "done"
+    sent = [s for s in statuses_of(masto, "alice") if "article 3 de notre charte" in s["content"]]
+    assert len(sent) == 1 and "@bob" in sent[0]["content"]
