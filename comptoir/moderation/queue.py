@@ -89,37 +89,12 @@ def open_case(item, *, rule: Rule | None = None, reason: dict) -> Case:
 
 
 def carry_out(item, action: str, *, reason: str = "") -> tuple[str, str]:
-    """Hide or delete ``item`` on its channel's network: (AutoAction.Result, error message).
+    """Hide or delete ``item`` on its channel's network: (AutoAction.Result, error message) — the rules' own
+    implementation, so a decision and an automatic action do the same thing on the network."""
+    from .rules import carry_out as rules_carry_out
 
-    TODO(lead): M-rules' ``rules.carry_out`` is the one implementation; this fallback only serves until it is merged.
-    """
-    try:
-        from .rules import carry_out as rules_carry_out  # type: ignore[attr-defined]
-    except ImportError:
-        rules_carry_out = None
-    if rules_carry_out is not None:
-        result, error = rules_carry_out(item, action, reason=reason)
-        return str(result), str(error or "")
-    return _carry_out(item, action, reason=reason)
-
-
-def _carry_out(item, action: str, *, reason: str = "") -> tuple[str, str]:
-    from comptoir.connectors.base import Action, ConnectorError, NotSupported
-
-    channel = item.channel if item is not None else None
-    if channel is None or channel.removed_at is not None:
-        return AutoAction.Result.MANUAL, _("The message did not come through one of the workspace's channels.")
-    try:
-        connector = channel.connector()
-        if not connector.capabilities.can(Action(action)):
-            return AutoAction.Result.MANUAL, _("%(network)s does not let Comptoir %(action)s a message.") % {
-                "network": connector.label or channel.network, "action": action}
-        connector.moderate(Action(action), item.external_id, reason)
-    except NotSupported as exc:
-        return AutoAction.Result.MANUAL, exc.message
-    except ConnectorError as exc:
-        return AutoAction.Result.FAILED, exc.message
-    return AutoAction.Result.DONE, ""
+    result, error = rules_carry_out(item, action, reason=reason)
+    return str(result), str(error or "")
 
 
 def _undo_holds(membership, case: Case) -> tuple[str, str]:
@@ -128,10 +103,8 @@ def _undo_holds(membership, case: Case) -> tuple[str, str]:
                                              undone_at__isnull=True))
     if not pending:
         return "", ""
-    try:
-        from .rules import do_undo  # type: ignore[attr-defined]  # TODO(lead): M-rules' undo of an automatic action
-    except ImportError:
-        return AutoAction.Result.MANUAL, _("Show the message again on the network by hand.")
+    from .rules import do_undo
+
     for action in pending:
         try:
             do_undo(membership, action)

@@ -13,6 +13,7 @@ from django.test import Client
 from comptoir.conftest import membership_of
 from comptoir.inbox.tests.routing_world import routing_world
 from comptoir.moderation.tests.queue_world import queue_world
+from comptoir.moderation.tests.rules_world import rules_world
 from comptoir.moderation.tests.sanction_world import sanction_world
 from comptoir.tests.inbox_world import inbox_world
 from comptoir.tests.publishing_world import png_bytes, publishing_world
@@ -86,13 +87,15 @@ def targets(workspace, other_workspace, owner, analyst, outsider, settings, tmp_
                  **publishing_world(membership_of(owner, workspace), owner), **inbox_world(membership_of(owner, workspace)),
                  **_api_ids(routing_world(membership_of(owner, workspace), analyst)),
                  **queue_world(membership_of(owner, workspace)),
-                 **sanction_world(membership_of(owner, workspace))},
+                 **sanction_world(membership_of(owner, workspace)),
+                 **rules_world(membership_of(owner, workspace))},
         "theirs": {"slug": "autre", "member_id": membership_of(outsider, other_workspace).pk, "channel_id": theirs.pk,
                    **publishing_world(membership_of(outsider, other_workspace), outsider),
                    **inbox_world(membership_of(outsider, other_workspace)),
                    **_api_ids(routing_world(membership_of(outsider, other_workspace), outsider)),
                    **queue_world(membership_of(outsider, other_workspace)),
-                   **sanction_world(membership_of(outsider, other_workspace))},
+                   **sanction_world(membership_of(outsider, other_workspace)),
+                   **rules_world(membership_of(outsider, other_workspace))},
     }
 
 

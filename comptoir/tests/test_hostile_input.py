@@ -20,6 +20,7 @@ from comptoir.connectors.base import registered_networks
 from comptoir.connectors.webhook.client import sign
 from comptoir.inbox.tests.routing_world import routing_world
 from comptoir.moderation.tests.queue_world import queue_world
+from comptoir.moderation.tests.rules_world import rules_world
 from comptoir.moderation.tests.sanction_world import sanction_world
 from comptoir.stream import actions as stream_actions
 from comptoir.stream.ingest import store_fetched
@@ -98,6 +99,7 @@ def world(workspace, owner, cm, settings, tmp_path):
         **queue_world(member),
         **sanction_world(membership_of(owner, workspace)),
         **inbox_world(member),  # last: it brings a message of its own (item_id is the feed's)
+        **rules_world(member),
     }
 
 
