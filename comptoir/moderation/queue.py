@@ -187,17 +187,13 @@ class Outcome:
 
 
 def _warning_step(case: Case):
-    """The ladder's proposed step for a warning: the proposal if it is a reminder or a warning, else the warning."""
-    target = case.person or case.identity
-    from .sanctions import propose
+    """The ladder's warning: "warn" is that step (the sanction panel offers every step, the reminder included, with
+    the proposal from the person's history)."""
+    from .sanctions import ladder
 
-    if target is not None:
-        step = propose(target)
-        if step is not None and step.kind in (LadderStep.Kind.REMINDER, LadderStep.Kind.WARNING):
-            return step
-    steps = LadderStep.objects.filter(workspace_id=case.workspace_id,
-                                      kind__in=(LadderStep.Kind.REMINDER, LadderStep.Kind.WARNING))
-    return steps.filter(kind=LadderStep.Kind.WARNING).first() or steps.first()
+    steps = ladder(case.workspace)
+    return (next((s for s in steps if s.kind == LadderStep.Kind.WARNING), None)
+            or next((s for s in steps if s.kind == LadderStep.Kind.REMINDER), None))
 
 
 def _warn(membership, case: Case, articles: list[int], note: str):

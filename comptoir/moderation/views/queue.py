@@ -110,16 +110,9 @@ def _undo_url(slug: str, action: AutoAction) -> str:
         return ""
 
 
-def _proposal(case: Case):
-    try:
-        from ..sanctions import propose  # type: ignore[attr-defined]  # M-sanctions
-    except ImportError:
-        return None
-    target = case.person or case.identity
-    return propose(target) if target is not None else None
-
-
 def detail_context(membership, item) -> dict:
+    from .sanctions import panel_context
+
     case = Case.objects.filter(workspace=membership.workspace, item=item).select_related(
         "identity", "person", "decided_by", "channel").first()
     if case is None:
@@ -138,7 +131,8 @@ def detail_context(membership, item) -> dict:
             "articles": queue.charter_articles(membership.workspace),
             "can_decide": roles.has_perm(membership.role, roles.MODERATE) and case.status == Case.Status.OPEN,
             "identity": case.identity, "person": case.person, "membership": membership, "slug": slug,
-            "proposal": _proposal(case)}
+            # The sanction panel's own context (its history is the person's sanctions, its proposal the next step).
+            "panel": panel_context(membership, case.identity, case)}
 
 
 def _bulk(decision: str):
