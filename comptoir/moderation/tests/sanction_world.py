@@ -15,12 +15,17 @@ ARTICLES = [{"number": 1, "title_fr": "Bienveillance", "title_en": "Kindness"},
 
 
 def publish_charter(workspace) -> CharterVersion:
-    return CharterVersion.objects.create(workspace=workspace, number=1, body_fr="## Article 3 — Respect",
+    number = (CharterVersion.objects.filter(workspace=workspace).order_by("-number").values_list("number", flat=True)
+              .first() or 0) + 1
+    return CharterVersion.objects.create(workspace=workspace, number=number, body_fr="## Article 3 — Respect",
                                          body_en="## Article 3 — Respect", articles=ARTICLES,
                                          published_at=timezone.now())
 
 
 def member(workspace, handle: str = "troll@masto.example", *, network: str = "mastodon", external_id: str = "") -> Identity:
+    found = Identity.objects.filter(workspace=workspace, network=network, handle=handle).first()
+    if found is not None:  # another world of the same sweep made them already
+        return found
     person = Person.objects.create(workspace=workspace, display_name=handle.split("@")[0].title())
     return Identity.objects.create(workspace=workspace, network=network, handle=handle, person=person,
                                    external_id=external_id)
