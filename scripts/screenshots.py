@@ -60,6 +60,15 @@ def main(base: str) -> None:
             for name, url in (("rules", "rules/"), ("digest", "digest/"), ("saved-replies", "saved-replies/")):
                 page.goto(f"/w/velo-lyon/inbox/{url}")
                 page.screenshot(path=OUT / f"inbox-{name}-fr{suffix}.png", full_page=True)
+            page.goto("/w/velo-lyon/moderation/queue/")
+            page.keyboard.press("j")
+            page.wait_for_timeout(1200)  # the case arrives beside the list by htmx
+            page.screenshot(path=OUT / f"moderation-queue-fr{suffix}.png", full_page=width < 1000)
+            for name, url in (("rules", "rules/"), ("sanctions", "sanctions/"), ("charter", "charter/")):
+                page.goto(f"/w/velo-lyon/moderation/{url}")
+                page.screenshot(path=OUT / f"moderation-{name}-fr{suffix}.png", full_page=True)
+            page.goto("/charte/maison-lumiere/?lang=en")
+            page.screenshot(path=OUT / f"moderation-charter-en{suffix}.png", full_page=True)
             with page.expect_navigation():  # the menu submits itself; wait for the new page
                 page.get_by_test_id("language-select").select_option("en")
             page.goto("/w/maison-lumiere/inbox/")
