@@ -815,13 +815,13 @@ def carry_out(item: Item, action: str, *, reason: str = "") -> tuple[str, object
     except Exception as exc:  # an unknown network, unreadable credentials
         return AutoAction.Result.FAILED, str(exc)[:500]
     if not _can_on_network(item, action, connector.capabilities):
+        network = str(type(connector).label or channel.network)  # "Mastodon", as people write it
         if action == "delete":
             return AutoAction.Result.MANUAL, i18n.gettext(
                 "%(network)s does not let Comptoir delete a member's message: delete or report it there by hand.") % {
-                "network": channel.get_network_display() if hasattr(channel, "get_network_display") else channel.network}
+                "network": network}
         return AutoAction.Result.MANUAL, i18n.gettext(
-            "%(network)s does not let Comptoir hide a message: hide or report it there by hand.") % {
-            "network": channel.network}
+            "%(network)s does not let Comptoir hide a message: hide or report it there by hand.") % {"network": network}
     try:
         connector.moderate(Action.DELETE if action == "delete" else Action.HIDE, item.external_id, reason)
     except ConnectorError as exc:

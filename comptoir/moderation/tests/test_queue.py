@@ -75,6 +75,8 @@ def test_a_moderator_approves_and_the_hold_is_lifted(workspace, channel, moderat
 
 def test_hiding_on_mastodon_is_to_do_by_hand_and_deleting_our_own_status_is_done(workspace, moderator, masto):
     channel = mastodon_channel(workspace, masto)
+    channel.handle = "@alice@127.0.0.1"  # the account as the peer names its author: our own statuses are known as ours
+    channel.save()
     rule = _rule(workspace)
     member = membership_of(moderator, workspace)
     [case] = _flagged(channel, rule)
