@@ -69,6 +69,7 @@ def main(base: str) -> None:
                 page.screenshot(path=OUT / f"moderation-{name}-fr{suffix}.png", full_page=True)
             page.goto("/charte/maison-lumiere/?lang=en")
             page.screenshot(path=OUT / f"moderation-charter-en{suffix}.png", full_page=True)
+            page.goto("/w/velo-lyon/")  # back in the app: the language menu is in its top bar
             with page.expect_navigation():  # the menu submits itself; wait for the new page
                 page.get_by_test_id("language-select").select_option("en")
             page.goto("/w/maison-lumiere/inbox/")

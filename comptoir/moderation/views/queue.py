@@ -125,7 +125,10 @@ def detail_context(membership, item) -> dict:
                        .select_related("decided_by").order_by("-created_at")[:10])
         sanctions = list(Sanction.objects.filter(who, workspace=membership.workspace).order_by("-created_at")[:10])
     actions = list(AutoAction.objects.filter(case=case).order_by("-at"))
+    from ..rules import ACTIONS
+
     for action in actions:
+        action.action_label = ACTIONS.get(action.action, action.action)
         action.undo_url = _undo_url(slug, action) if action.result == AutoAction.Result.DONE and not action.undone_at else ""
     return {"case": case, "auto_actions": actions, "history": history, "sanctions": sanctions,
             "articles": queue.charter_articles(membership.workspace),
