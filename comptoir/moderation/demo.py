@@ -656,26 +656,38 @@ class _Builder:
         return _score(item, params["task"]) >= params["threshold"]
 
     def _reason(self, rule: Rule, item) -> dict:
+        """The reason as the rules write it: the same message ids, so the queue shows it in the reader's language."""
+        from comptoir.lib import i18n
+
         params = rule.params
         found = {task: round(_score(item, task), 2) for task in ("toxicity", "spam") if _score(item, task) >= 0.05}
         if rule.kind == Rule.Kind.MODEL:
             task = params["task"]
             found = {task: round(_score(item, task), 2)}
-            detail = f"{task} {found[task]:.2f} ≥ {params['threshold']}"
+            detail = i18n.gettext("%(task)s score %(score)s ≥ %(threshold)s") % {
+                "task": task, "score": found[task], "threshold": params["threshold"]}
         elif rule.kind == Rule.Kind.WORDS:
-            detail = f"matched “{self._matched(rule, item.text)}”"
+            detail = i18n.gettext("matched “%(words)s”") % {"words": self._matched(rule, item.text)}
         elif rule.kind == Rule.Kind.LINKS:
             links = LINK.findall(item.text)
             short = [link for link in links if link.split("/")[0] in SHORTENERS]
-            detail = f"{len(links)} link" + ("s" if len(links) > 1 else "") + (f", shortener {short[0].split('/')[0]}" if short else "")
+            detail = (i18n.gettext("a shortened link (%(host)s)") % {"host": short[0].split("/")[0]} if short else
+                      i18n.gettext("%(n)s links (more than %(max)s)") % {"n": len(links), "max": params.get("max_links", 3)})
+        elif rule.kind == Rule.Kind.NEWCOMER:
+            detail = i18n.gettext("message %(n)s of a newcomer (the first %(max)s are checked)") % {
+                "n": 1, "max": params.get("first_messages", 3)}
+        elif rule.kind == Rule.Kind.FLOOD:
+            detail = i18n.gettext("%(n)s messages in %(minutes)s minutes") % {
+                "n": params.get("messages", 5), "minutes": params.get("minutes", 2)}
+        elif rule.kind == Rule.Kind.REPEAT:
+            detail = i18n.gettext("the same text %(n)s times in %(hours)s hours, on %(channels)s channel(s)") % {
+                "n": params.get("copies", 3), "hours": params.get("hours", 24), "channels": 1}
         else:
-            detail = {
-                Rule.Kind.NEWCOMER: "first message of a new account",
-                Rule.Kind.FLOOD: "{messages} messages in {minutes} minutes",
-                Rule.Kind.REPEAT: "same text {copies} times in {hours} h",
-                Rule.Kind.BRIGADING: "{identities} new accounts on this thread in {minutes} min",
-            }[rule.kind].format(**params)
-        return {"rule": rule.pk, "rule_name": rule.name, "kind": rule.kind, "detail": detail[:300], "scores": found}
+            detail = i18n.gettext("%(n)s new accounts answering one thread within %(minutes)s minutes") % {
+                "n": params.get("identities", 5), "minutes": params.get("minutes", 60)}
+        code, values = i18n.code_and_params(detail)
+        return {"rule": rule.pk, "rule_name": rule.name, "kind": rule.kind, "detail": str(detail)[:300],
+                "detail_code": code, "detail_params": values, "scores": found}
 
     def _matched(self, rule: Rule, text: str) -> str:
         folded = text.casefold()

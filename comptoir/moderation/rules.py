@@ -541,9 +541,9 @@ def _match_words(rule: Rule, item: Item, cache: dict) -> str | None:
         score = (item.scores or {}).get("toxicity")
         if not isinstance(score, int | float) or score < confirm:
             return None
-        return _("matched “%(words)s”, toxicity %(score)s ≥ %(min)s") % {"words": hit[:80], "score": score,
+        return i18n.gettext("matched “%(words)s”, toxicity %(score)s ≥ %(min)s") % {"words": hit[:80], "score": score,
                                                                           "min": confirm}
-    return _("matched “%(words)s”") % {"words": hit[:80]}
+    return i18n.gettext("matched “%(words)s”") % {"words": hit[:80]}
 
 
 def _match_model(rule: Rule, item: Item) -> str | None:
@@ -555,7 +555,7 @@ def _match_model(rule: Rule, item: Item) -> str | None:
     category = params.get("category") or ""
     if category and item.toxicity_category != category:
         return None
-    return _("%(task)s score %(score)s ≥ %(threshold)s") % {"task": task_name, "score": score, "threshold": threshold}
+    return i18n.gettext("%(task)s score %(score)s ≥ %(threshold)s") % {"task": task_name, "score": score, "threshold": threshold}
 
 
 def _match_links(rule: Rule, item: Item) -> str | None:
@@ -564,17 +564,17 @@ def _match_links(rule: Rule, item: Item) -> str | None:
     if not links:
         return None
     if len(links) > params.get("max_links", 3):
-        return _("%(n)s links (more than %(max)s)") % {"n": len(links), "max": params.get("max_links", 3)}
+        return i18n.gettext("%(n)s links (more than %(max)s)") % {"n": len(links), "max": params.get("max_links", 3)}
     hosts = [host_of(link if "//" in link else "http://" + link).removeprefix("www.") for link in links]
     if params.get("shorteners"):
         short = next((h for h in hosts if h in SHORTENERS), "")
         if short:
-            return _("a shortened link (%(host)s)") % {"host": short}
+            return i18n.gettext("a shortened link (%(host)s)") % {"host": short}
     if params.get("new_domains"):
         earlier = Item.objects.filter(workspace_id=item.workspace_id, published_at__lt=_time(item)).exclude(pk=item.pk)
         for host in dict.fromkeys(h for h in hosts if h):
             if not earlier.filter(Q(url__icontains=host) | Q(text__icontains=host)).exists():
-                return _("a link to a domain never seen here before (%(host)s)") % {"host": host}
+                return i18n.gettext("a link to a domain never seen here before (%(host)s)") % {"host": host}
     return None
 
 
@@ -593,7 +593,7 @@ def _match_newcomer(rule: Rule, item: Item) -> str | None:
     wanted = rule.params.get("first_messages", 3)
     if earlier >= wanted:
         return None
-    return _("message %(n)s of a newcomer (the first %(max)s are checked)") % {"n": earlier + 1, "max": wanted}
+    return i18n.gettext("message %(n)s of a newcomer (the first %(max)s are checked)") % {"n": earlier + 1, "max": wanted}
 
 
 def _match_flood(rule: Rule, item: Item) -> str | None:
@@ -604,7 +604,7 @@ def _match_flood(rule: Rule, item: Item) -> str | None:
                                 published_at__gte=at - timedelta(minutes=minutes), published_at__lte=at).count()
     if count < rule.params.get("messages", 5):
         return None
-    return _("%(n)s messages in %(minutes)s minutes") % {"n": count, "minutes": minutes}
+    return i18n.gettext("%(n)s messages in %(minutes)s minutes") % {"n": count, "minutes": minutes}
 
 
 def _match_repeat(rule: Rule, item: Item) -> str | None:
@@ -621,7 +621,7 @@ def _match_repeat(rule: Rule, item: Item) -> str | None:
     copies = len(same) + 1
     if copies < rule.params.get("copies", 3):
         return None
-    return _("the same text %(n)s times in %(hours)s hours, on %(channels)s channel(s)") % {
+    return i18n.gettext("the same text %(n)s times in %(hours)s hours, on %(channels)s channel(s)") % {
         "n": copies, "hours": hours, "channels": len({*same, item.channel_id})}
 
 
@@ -642,7 +642,7 @@ def _match_brigading(rule: Rule, item: Item) -> str | None:
     new = authors - old
     if len(new) < params.get("identities", 5) or item.author_id not in new:
         return None
-    return _("%(n)s new accounts answering one thread within %(minutes)s minutes") % {
+    return i18n.gettext("%(n)s new accounts answering one thread within %(minutes)s minutes") % {
         "n": len(new), "minutes": params.get("minutes", 60)}
 
 
@@ -713,8 +713,10 @@ def _notify(rule: Rule, item: Item, case: Case | None, detail: str) -> None:
 
 def _apply(rule: Rule, item: Item, detail: str) -> list[AutoAction]:
     scores = _scores(item)
-    reason = {"rule": rule.pk, "rule_name": rule.name, "kind": rule.kind, "detail": detail, "scores": scores,
-              "actions": list(rule.actions), "dry_run": rule.dry_run}
+    # The detail as text, and as its message id and values: the queue shows it in the reader's language.
+    code, params = i18n.code_and_params(detail)
+    reason = {"rule": rule.pk, "rule_name": rule.name, "kind": rule.kind, "detail": str(detail), "detail_code": code,
+              "detail_params": params, "scores": scores, "actions": list(rule.actions), "dry_run": rule.dry_run}
     done: list[AutoAction] = []
     case = None
     if not rule.dry_run:

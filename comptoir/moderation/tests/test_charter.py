@@ -313,7 +313,7 @@ def test_acceptance_on_the_public_page(workspace, cm):
     assert CharterAcceptance.objects.count() == 1
     assert charter.acceptance_counts(workspace) == {version.pk: 1}
     bad = client.post("/charte/velo/", {"name": "", "email": "not-an-address", "csrfmiddlewaretoken": token})
-    assert bad.status_code == 400 and "Write your name." in bad.content.decode()
+    assert bad.status_code == 400 and "Indiquez votre nom." in bad.content.decode()  # the public page speaks French
 
 
 def test_acceptance_is_rate_limited(workspace, cm):

@@ -164,6 +164,8 @@ def test_the_queue_shows_open_cases_with_their_reasons_and_decides_from_the_pane
 
 
 def test_a_spam_wave_is_hidden_in_bulk_with_counts(workspace, channel, moderator, as_user):
+    moderator.language = "en"  # the page speaks its reader's language; this one reads English
+    moderator.save()
     cases = _flagged(channel, _rule(workspace, "Spam"), n=4, text="Gagnez 1000 € http://spam.example")
     queue.do_decide(membership_of(moderator, workspace), cases[0], "approve")
     response = as_user(moderator).post("/w/velo/moderation/queue/bulk/", {
@@ -186,6 +188,9 @@ def test_bulk_refuses_other_workspaces_messages(workspace, other_workspace, chan
 
 
 def test_the_median_time_to_decision_is_shown_per_team_and_moderator(workspace, channel, moderator, cm, as_user):
+    for user in (moderator, cm):  # the page speaks its reader's language; these read English
+        user.language = "en"
+        user.save()
     cases = _flagged(channel, _rule(workspace), n=3)
     for case, minutes, who in zip(cases, (10, 30, 240), (moderator, moderator, cm), strict=True):
         Case.objects.filter(pk=case.pk).update(created_at=timezone.now() - dt.timedelta(minutes=minutes))
@@ -249,3 +254,19 @@ def test_the_api_gives_404_for_another_workspaces_case(workspace, other_workspac
     assert response.status_code == 403
     theirs.refresh_from_db()
     assert theirs.status == "open"
+
+
+def test_a_reasons_detail_is_shown_in_the_readers_language(workspace, channel):
+    from django.utils import translation
+
+    from comptoir.lib import i18n
+    from comptoir.moderation.templatetags.moderation_tags import reason_detail
+
+    with translation.override("en"):
+        detail = i18n.gettext("matched “%(words)s”") % {"words": "abruti"}
+    code, params = i18n.code_and_params(detail)
+    reason = {"detail": str(detail), "detail_code": code, "detail_params": params}
+    with translation.override("fr"):
+        shown = reason_detail(reason)
+    assert "abruti" in shown and shown != str(detail)  # written in English by the worker, read in French
+    assert reason_detail({"detail": "older text"}) == "older text"

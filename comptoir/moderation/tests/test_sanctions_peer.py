@@ -95,7 +95,8 @@ def test_an_appeal_is_lifted_by_another_moderator_and_bob_is_unmuted(workspace, 
     appeal.refresh_from_db()
     assert (mute.status, mute.lift_reason, appeal.status, appeal.reviewer) == (
         "lifted", "Blague entre amis, excuses faites.", "lifted", cm)
-    assert any("lifted" in s["content"] for s in statuses_of(masto, "alice"))
+    # The member is told in the workspace's language (French here).
+    assert any("levée" in s["content"] or "lifted" in s["content"] for s in statuses_of(masto, "alice"))
 
 
 def test_the_issue_journey_warn_citing_article_3_then_a_mute_appealed_and_lifted(workspace, moderator, cm, masto,
