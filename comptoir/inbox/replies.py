@@ -268,7 +268,9 @@ def send_reply(reply_id: int) -> str:
         at = timezone.now()
         Reply.objects.filter(pk=reply.pk).update(state=Reply.State.SENT, remote_id=ref.external_id[:500],
                                                  remote_url=(ref.url or "")[:2000], sent_at=at, error_code="", error_params={})
-        if reply.purpose != Reply.Purpose.CSAT:  # asking for satisfaction after closing is not answering the member
+        # Only an answer ends the member's wait: an automatic acknowledgment ("we received your message") does not
+        # count as the first reply of a response-time target, nor does the satisfaction question after closing.
+        if reply.purpose in (Reply.Purpose.ANSWER, Reply.Purpose.FEEDBACK):
             _answered(conversation.pk, at)
     return "sent"
 

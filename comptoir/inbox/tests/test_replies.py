@@ -103,3 +103,13 @@ def test_another_workspaces_conversation_cannot_be_answered(alice_channel, masto
     with pytest.raises(PermissionDenied):
         replies.do_send_reply(membership_of(outsider, other_workspace), conversation, "Intrus")
     assert not Reply.objects.exists()
+
+
+def test_an_automatic_acknowledgment_does_not_end_the_members_wait(alice_channel, masto):
+    _mention(masto)
+    conversation = _poll(alice_channel)
+    ack = replies.do_send_reply(None, conversation, "Bien reçu, nous revenons vers vous vite.",
+                                purpose=Reply.Purpose.ACKNOWLEDGMENT)
+    assert replies.send_reply.call(ack.pk) == "sent"
+    conversation.refresh_from_db()
+    assert conversation.waiting_since is not None and conversation.first_replied_at is None  # still to answer
