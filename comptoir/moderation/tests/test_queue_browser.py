@@ -55,8 +55,10 @@ def test_a_moderator_decides_the_queue_with_the_keyboard(page, workspace, modera
     expect(page.locator(".alert")).to_contain_text("by hand")
     expect(rows).to_have_count(1)
     page.keyboard.press("j")
-    expect(page.get_by_test_id("decide-form")).to_be_visible()
+    # The pane of the insult (the queue moved on after "h": wait for that pane, not the one it replaces).
+    expect(page.get_by_test_id("case-reason-list")).to_contain_text("abruti")
     page.get_by_test_id("article-3").check()
+    expect(page.get_by_test_id("article-3")).to_be_checked()
     page.keyboard.press("a")
     expect(page.locator(".alert")).to_contain_text("Approved")
     expect(page.get_by_test_id("queue-empty")).to_be_visible()
