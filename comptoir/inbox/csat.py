@@ -26,7 +26,6 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -36,6 +35,7 @@ from django.utils.translation import gettext_lazy
 
 from comptoir.connectors.base import Action
 from comptoir.lib import i18n
+from comptoir.lib.ratelimit import hits_this_hour
 from comptoir.workspaces import audit, roles
 from comptoir.workspaces.models import Membership
 
@@ -162,14 +162,7 @@ class TooManyAnswers(PermissionDenied):
 
 
 def _throttle(satisfaction: Satisfaction) -> None:
-    key = f"inbox-csat:{satisfaction.token_hash}"
-    cache.add(key, 0, timeout=3600)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3600)
-        count = 1
-    if count > MAX_POSTS_PER_HOUR:
+    if hits_this_hour(f"inbox-csat:{satisfaction.token_hash}") > MAX_POSTS_PER_HOUR:
         raise TooManyAnswers(_("Your answer was already changed several times: try again in an hour."))
 
 

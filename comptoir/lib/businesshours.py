@@ -28,7 +28,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .timeutil import is_valid_timezone
+from .timeutil import is_valid_timezone, zone_of
 
 __all__ = [
     "DAY_NAMES",
@@ -141,16 +141,6 @@ def country_holidays(code: str) -> Container[date]:
     return holidays.country_holidays(code.upper())
 
 
-def _zone(tz: tzinfo | str) -> tzinfo:
-    if isinstance(tz, tzinfo):
-        return tz
-    if not is_valid_timezone(tz):
-        raise ValueError(f"unknown time zone: {tz!r}")
-    import zoneinfo
-
-    return zoneinfo.ZoneInfo(tz)
-
-
 def _aware(moment: datetime) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("business time needs aware datetimes")
@@ -205,7 +195,7 @@ def add_business_minutes(start: datetime, minutes: float, hours: Mapping[str, An
     left = timedelta(minutes=minutes)
     if not left or _always(hours):
         return start + left
-    for begin, end in _intervals(start, hours, _zone(tz), holidays):
+    for begin, end in _intervals(start, hours, zone_of(tz), holidays):
         if end <= start:
             continue
         begin = max(begin, start)
@@ -225,7 +215,7 @@ def business_minutes_between(a: datetime, b: datetime, hours: Mapping[str, Any],
         return (b - a).total_seconds() / 60
     total = timedelta()
     try:
-        for begin, end in _intervals(a, hours, _zone(tz), holidays):
+        for begin, end in _intervals(a, hours, zone_of(tz), holidays):
             if begin >= b:
                 break
             overlap = min(end, b) - max(begin, a)

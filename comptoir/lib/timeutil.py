@@ -23,6 +23,7 @@ __all__ = [
     "now",
     "parse_datetime_any",
     "to_zone",
+    "zone_of",
 ]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -41,7 +42,8 @@ def now() -> datetime:
     return current
 
 
-def _zone(tz: tzinfo | str) -> tzinfo:
+def zone_of(tz: tzinfo | str) -> tzinfo:
+    """``tz`` as a time zone: a ``tzinfo`` as is, an IANA name read, anything else a ``ValueError``."""
     if isinstance(tz, tzinfo):
         return tz
     if not is_valid_timezone(tz):
@@ -58,7 +60,7 @@ def ensure_aware(dt: datetime, tz: tzinfo | str = UTC) -> datetime:
     """
     if dt.tzinfo is not None and dt.utcoffset() is not None:
         return dt
-    return dt.replace(tzinfo=_zone(tz))
+    return dt.replace(tzinfo=zone_of(tz))
 
 
 def to_zone(dt: datetime, tzname: str) -> datetime:
@@ -66,7 +68,7 @@ def to_zone(dt: datetime, tzname: str) -> datetime:
 
     Raises ``ValueError`` for an unknown zone name.
     """
-    return ensure_aware(dt).astimezone(_zone(tzname))
+    return ensure_aware(dt).astimezone(zone_of(tzname))
 
 
 # Files some systems keep beside the zones: they are not zone names, and "localtime" means
@@ -175,7 +177,7 @@ def local_day_bounds(day: date, tzname: str) -> tuple[datetime, datetime]:
     """
     if isinstance(day, datetime):
         raise TypeError("local_day_bounds takes a date, not a datetime")
-    zone = _zone(tzname)
+    zone = zone_of(tzname)
     start = datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
     end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
     return start, end

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -14,6 +13,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from comptoir.lib.i18n import gettext as stored_
+from comptoir.lib.ratelimit import hits_this_hour
 from comptoir.workspaces import audit, roles
 from comptoir.workspaces.actions import check_perm
 from comptoir.workspaces.models import Membership
@@ -64,14 +64,7 @@ def check_text(text) -> str:
 
 
 def _throttle(sanction: Sanction) -> None:
-    key = f"moderation-appeal:{sanction.appeal_token_hash}"
-    cache.add(key, 0, timeout=3600)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=3600)
-        count = 1
-    if count > MAX_POSTS_PER_HOUR:
+    if hits_this_hour(f"moderation-appeal:{sanction.appeal_token_hash}") > MAX_POSTS_PER_HOUR:
         raise TooManyAppeals(_("Too many attempts from this link: try again in an hour."))
 
 

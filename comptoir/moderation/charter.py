@@ -42,13 +42,11 @@ Acceptance
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 import nh3
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -60,7 +58,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from markdown_it import MarkdownIt
 
+from comptoir.lib.ratelimit import hits_this_hour
 from comptoir.lib.sanitize import ALLOWED_TAGS, clean_text
+from comptoir.lib.textdiff import word_diff
 from comptoir.workspaces import audit
 
 from .models import CharterAcceptance, CharterVersion, ModerationSettings
@@ -383,20 +383,6 @@ def diff(older: CharterVersion | None, newer: CharterVersion) -> list[dict]:
     return rows
 
 
-def word_diff(before: str, after: str) -> SafeString:
-    """``after`` with the words added in ``<ins>`` and the removed ones in ``<del>`` (escaped); like publishing's."""
-    a, b = re.split(r"(\s+)", before), re.split(r"(\s+)", after)
-    parts: list[str] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if op in ("delete", "replace"):
-            parts.append(f"<del>{escape(''.join(a[i1:i2]))}</del>")
-        if op in ("insert", "replace"):
-            parts.append(f"<ins>{escape(''.join(b[j1:j2]))}</ins>")
-        if op == "equal":
-            parts.append(escape("".join(a[i1:i2])))
-    return mark_safe("".join(parts))  # noqa: S308 (every piece is escaped above)
-
-
 # Citing articles. ---------------------------------------------------------------------------------------------------
 
 
@@ -499,14 +485,7 @@ def check_accept(data: dict) -> dict:
 
 
 def _throttle(workspace, address: str) -> None:
-    key = f"moderation-charter-accept:{workspace.pk}:{address or '-'}"
-    cache.add(key, 0, timeout=3600)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=3600)
-        count = 1
-    if count > ACCEPTS_PER_HOUR:
+    if hits_this_hour(f"moderation-charter-accept:{workspace.pk}:{address or '-'}") > ACCEPTS_PER_HOUR:
         raise TooManyAcceptances(_("Too many acceptances from here in the last hour: try again later."))
 
 

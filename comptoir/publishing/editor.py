@@ -4,7 +4,6 @@ workspace's listening topics and stream, and the differences between two version
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -12,11 +11,10 @@ from datetime import timedelta
 
 from django.core.cache import cache
 from django.utils import timezone
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from comptoir.connectors.base import BaseConnector, OutboundPost
+from comptoir.lib.textdiff import word_diff
 
 from .posts import check_outbound
 from .recurring import alternates_text
@@ -160,20 +158,6 @@ def hashtag_suggestions(workspace, text: str, limit: int = 10) -> list[str]:
             if len(suggestions) == limit:
                 break
     return suggestions
-
-
-def word_diff(before: str, after: str) -> SafeString:
-    """``after`` with the words added in ``<ins>`` and the removed ones in ``<del>`` (escaped)."""
-    a, b = re.split(r"(\s+)", before), re.split(r"(\s+)", after)
-    parts: list[str] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if op in ("delete", "replace"):
-            parts.append(f"<del>{escape(''.join(a[i1:i2]))}</del>")
-        if op in ("insert", "replace"):
-            parts.append(f"<ins>{escape(''.join(b[j1:j2]))}</ins>")
-        if op == "equal":
-            parts.append(escape("".join(a[i1:i2])))
-    return mark_safe("".join(parts))  # noqa: S308 (every piece is escaped above)
 
 
 def version_diff(older: dict, newer: dict) -> list[dict]:
